@@ -1,0 +1,1 @@
+"""slaengine: support tickets with SLA clocks that know business hours."""
