@@ -1,0 +1,93 @@
+"""Delivering the outbox: email over SMTP, with retries and backoff.
+
+With no ``SMTP_HOST`` set, emails are written as ``.eml`` files under the
+instance folder's ``mail/`` directory instead, so a demo shows what would
+have been sent. A message is marked sent in the same transaction that
+claimed it; a failure schedules the next attempt with exponential backoff
+and gives up (status ``dead``) after :data:`MAX_ATTEMPTS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from sqlalchemy import select
+
+from slaengine.config import Settings
+from slaengine.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=30)
+
+
+def build_email(row: OutboxMessage, settings: Settings, now: datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(now)
+    domain = settings.mail_from.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = row.headers.get("Message-ID") or make_msgid(
+        idstring=f"outbox{row.id}", domain=domain
+    )
+    for name, value in row.headers.items():
+        if name != "Message-ID":
+            message[name] = value
+    message.set_content(row.body)
+    return message
+
+
+def _send(message: EmailMessage, settings: Settings) -> None:
+    if settings.smtp_host is None:
+        folder = settings.instance_path / "mail"
+        folder.mkdir(exist_ok=True)
+        name = message["Message-ID"].strip("<>").replace("/", "_")
+        Path(folder / f"{name}.eml").write_bytes(bytes(message))
+        return
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        smtp.send_message(message)
+
+
+def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100) -> int:
+    """Send up to ``limit`` due messages; returns how many were sent."""
+    sent = 0
+    with database.session() as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        for row in session.scalars(query):
+            try:
+                _send(build_email(row, settings, now), settings)
+            except (OSError, smtplib.SMTPException) as exc:
+                _schedule_retry(row, exc, now)
+                continue
+            row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+            sent += 1
+            logger.info("event=outbox.sent ticket=#%s to=%s subject=%r",
+                        row.ticket_id, row.recipient, row.subject)
+    return sent
+
+
+def _schedule_retry(row: OutboxMessage, exc: Exception, now: datetime) -> None:
+    row.attempts += 1
+    row.last_error = f"{type(exc).__name__}: {exc}"
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "dead"
+        logger.error("event=outbox.dead ticket=#%s to=%s error=%s",
+                     row.ticket_id, row.recipient, row.last_error)
+        return
+    row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
+    logger.warning("event=outbox.retry ticket=#%s to=%s attempt=%d error=%s",
+                   row.ticket_id, row.recipient, row.attempts, row.last_error)

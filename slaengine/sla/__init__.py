@@ -1,0 +1,100 @@
+"""The SLA clock: timers on tickets, recomputed from the log, fired once.
+
+:func:`refresh` runs after every change to a ticket (the ticket service calls
+it) and recomputes the ticket's timers; the sweep (:mod:`slaengine.sla.sweep`)
+fires what comes due between changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from slaengine.models import SlaTimer, Ticket, TicketEvent, User
+from slaengine.policies import Targets, default_policies, select_policy
+from slaengine.sla.calendars import calendar_named, round_the_clock
+from slaengine.sla.firing import fire, next_deadline
+from slaengine.sla.timeline import read_timeline
+from slaengine.sla.timers import TimerState, compute_timers
+
+NOTIFY_ROLES = ("lead", "manager")
+
+
+def targets_for(ticket: Ticket) -> Targets:
+    """The targets in force for ``ticket`` (its priority and account tier)."""
+    account_tier = ticket.organization.account_tier if ticket.organization else None
+    policy = select_policy(default_policies(), account_tier)
+    return policy.targets_for(ticket.priority, account_tier)
+
+
+def evaluate(session: Session, ticket: Ticket, *, now: datetime) -> list[TimerState]:
+    """Recompute the ticket's timers from its event log (no writes)."""
+    events = session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    targets = targets_for(ticket)
+    timeline = read_timeline(ticket.created_at, events)
+    return compute_timers(
+        timeline,
+        targets,
+        calendar_named(targets.calendar, ticket.center),
+        now=now,
+        round_the_clock=round_the_clock(),
+    )
+
+
+def _store(session: Session, ticket: Ticket, states: Sequence[TimerState]) -> None:
+    rows = {timer.metric: timer for timer in ticket.timers}
+    for state in states:
+        row = rows.get(state.metric)
+        if row is None:
+            row = SlaTimer(ticket=ticket, metric=state.metric, calendar="")
+            session.add(row)
+        if row.cycle != state.cycle:
+            row.warning_fired_at = row.breach_fired_at = row.breached_at = None
+        row.cycle = state.cycle
+        row.state = state.state
+        row.calendar = targets_for(ticket).calendar if state.metric[:4] != "tier" else "24x7"
+        row.target_minutes = state.target_minutes
+        row.started_at = state.started_at
+        row.due_at = state.due_at
+        row.warn_at = state.warn_at
+        row.met_at = state.met_at
+        row.used_minutes = state.used_minutes
+        if state.state != "breached":
+            row.breached_at = None
+        elif state.due_at is not None:
+            row.breached_at = state.due_at
+
+
+def recipients_for(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+    """Who hears about a ticket's SLA: its assignee, else its center's leads."""
+    centers = {t.center for t in tickets if t.assignee_id is None}
+    leads: dict[str | None, list[str]] = {center: [] for center in centers}
+    if centers:
+        rows = session.execute(
+            select(User.center, User.email)
+            .where(User.active.is_(True), User.role.in_(NOTIFY_ROLES), User.center.in_(
+                [c for c in centers if c]))
+            .order_by(User.id)
+        )
+        for center, email in rows:
+            leads[center].append(email)
+    return {
+        t.id: [t.assignee.email] if t.assignee is not None else leads.get(t.center, [])
+        for t in tickets
+    }
+
+
+def refresh(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """Recompute, store and fire the ticket's timers; set its next deadline."""
+    session.flush()
+    _store(session, ticket, evaluate(session, ticket, now=now))
+    session.flush()
+    fire(session, [ticket], now=now, recipients=recipients_for(session, [ticket]))
+    ticket.next_deadline_at = next_deadline(ticket.timers)
