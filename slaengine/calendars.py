@@ -27,6 +27,7 @@ and one or two bisections per block, whatever the duration.
 
 import json
 import math
+import numbers
 import re
 import threading
 from bisect import bisect_right
@@ -709,10 +710,9 @@ def _minutes_to_us(minutes: float) -> int:
         if minutes < 0:
             raise InvalidInput("minutes must not be negative", field="minutes")
         return minutes * _US_PER_MINUTE
-    try:
-        value = float(minutes)
-    except (TypeError, ValueError):
-        raise InvalidInput("minutes must be a number", field="minutes") from None
+    if not isinstance(minutes, numbers.Real):
+        raise InvalidInput("minutes must be a number", field="minutes")
+    value = float(minutes)
     if not math.isfinite(value) or value < 0:
         raise InvalidInput(
             f"minutes must be finite and not negative, not {minutes!r}",
