@@ -122,6 +122,8 @@ def demo(context: Context, tickets: int, if_empty: bool) -> None:
     """Load realistic demo data: staff, organizations and tickets."""
     from slaengine.demo import has_data, load_demo
 
+    # The replayed history would log every past breach; keep the output short.
+    logging.getLogger("slaengine").setLevel(logging.WARNING)
     with context.database.session() as session:
         if if_empty and has_data(session):
             click.echo("Demo data: the database already has users; nothing loaded.")
@@ -173,3 +175,7 @@ def run(context: Context, host: str | None, port: int | None, threads: int) -> N
         serve(app, host=host, port=port, threads=threads, ident="slaengine")
     finally:
         scheduler.shutdown(wait=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,9 @@ def configure_logging(level: str | None = None) -> None:
                 "level": level or os.environ.get("LOG_LEVEL", "INFO"),
                 "handlers": ["stderr"],
             },
-            "loggers": {"apscheduler": {"level": "WARNING"}},
+            "loggers": {
+                "apscheduler": {"level": "WARNING"},
+                "alembic.runtime.plugins": {"level": "WARNING"},
+            },
         }
     )

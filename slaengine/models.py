@@ -114,6 +114,7 @@ class Customer(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     language: Mapped[str | None] = mapped_column(String(8))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    is_organization_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization | None] = relationship(back_populates="customers")
@@ -138,6 +139,8 @@ class User(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -188,7 +191,9 @@ class Ticket(Base):
         back_populates="ticket", order_by="SlaTimer.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    # The ticket service moves the version once per change (see
+    # slaengine.tickets); every UPDATE still checks the version it read.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def reference(self) -> str:
@@ -367,3 +372,88 @@ class SchedulerRun(Base):
     last_started_at: Mapped[datetime | None]
     last_finished_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class PortalLink(Base):
+    """A customer's private link to one ticket; only its SHA-256 is stored."""
+
+    __tablename__ = "portal_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SatisfactionRating(Base):
+    """The customer's verdict on a solved ticket: good or bad, and why."""
+
+    __tablename__ = "satisfaction_rating"
+    __table_args__ = (CheckConstraint(_in("rating", ("good", "bad")), name="rating"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    rating: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketParticipant(Base):
+    """Someone besides the requester who takes part in a ticket (email Cc)."""
+
+    __tablename__ = "ticket_participant"
+    __table_args__ = (UniqueConstraint("ticket_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketViewer(Base):
+    """Which staff member has a ticket open right now (refreshed by the page)."""
+
+    __tablename__ = "ticket_viewer"
+    __table_args__ = (UniqueConstraint("ticket_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    seen_at: Mapped[datetime]
+
+
+class ShiftOverride(Base):
+    """A change to an agent's shift: on call outside hours, or time off."""
+
+    __tablename__ = "shift_override"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("on_call", "time_off")), name="kind"),
+        CheckConstraint("ends_at > starts_at", name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(200), default="")

@@ -74,9 +74,11 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         raise StaleVersion(ticket.id, expected_version, ticket.version)
 
 
-def _touch(session: Session, ticket: Ticket, now: datetime) -> None:
+def _touch(session: Session, ticket: Ticket, now: datetime, *, is_new: bool = False) -> None:
     """Stamp the change, re-evaluate the SLA and write, guarding the version."""
     ticket.updated_at = now
+    if not is_new:
+        ticket.version += 1
     sla.refresh(session, ticket, now=now)
     try:
         session.flush()
@@ -149,6 +151,7 @@ def create_ticket(
         follow_up_of_id=follow_up_of.id if follow_up_of else None,
         created_at=now,
         updated_at=now,
+        version=1,
     )
     session.add(ticket)
     session.flush()
@@ -175,7 +178,7 @@ def create_ticket(
         data={"route": route.reason, "channel": channel,
               "follow_up_of": follow_up_of.id if follow_up_of else None},
     )
-    _touch(session, ticket, now)
+    _touch(session, ticket, now, is_new=True)
     logger.info(
         "event=ticket.created ticket=%s priority=%s center=%s channel=%s",
         ticket.reference, priority, route.center, channel,
