@@ -1,0 +1,1 @@
+"""Inbound mail: parsing raw messages, classifying them, splitting replies."""
