@@ -184,3 +184,71 @@ def postgres_database(database, database_url) -> Database:
             pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not PostgreSQL")
         pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (see README)")
     return database
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    """The web app on the committing database, errors raised (TESTING)."""
+    from web import create_app
+
+    return create_app({"TESTING": True, "DATABASE": database,
+                       "SLAENGINE_INSTANCE": str(tmp_path)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(database, tmp_path):
+    """The app served by waitress on a free localhost port, in a thread.
+
+    Yields the base URL. Runs without TESTING so errors render as a user sees
+    them.
+    """
+    import threading
+
+    from waitress import create_server
+
+    from web import create_app
+
+    app = create_app({"DATABASE": database, "SLAENGINE_INSTANCE": str(tmp_path)})
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (no browser download)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Chromium: apt-get install chromium")
+        pytest.skip("needs Chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
