@@ -457,3 +457,30 @@ class ShiftOverride(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Webhook(Base):
+    """An administrator's subscription: POST these events to this URL."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver an outbox webhook: the delivery log."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]

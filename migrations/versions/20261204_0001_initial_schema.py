@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 07:07:37.797380
+Create Date: 2026-12-04 07:08:51.455084
 """
 
 from alembic import op
@@ -60,6 +60,15 @@ def upgrade() -> None:
     sa.CheckConstraint('tier IS NULL OR tier BETWEEN 1 AND 3', name=op.f('ck_user_account_tier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
+    )
+    op.create_table('webhook',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('secret', sa.String(length=200), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', slaengine.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook'))
     )
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -323,9 +332,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attachment_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachment_sha256'), ['sha256'], unique=False)
 
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('outbox_id', sa.Integer(), nullable=False),
+    sa.Column('webhook_id', sa.Integer(), nullable=True),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('at', slaengine.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_webhook_delivery_outbox_id_outbox')),
+    sa.ForeignKeyConstraint(['webhook_id'], ['webhook.id'], name=op.f('fk_webhook_delivery_webhook_id_webhook')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_outbox_id'), ['outbox_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_outbox_id'))
+
+    op.drop_table('webhook_delivery')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_sha256'))
         batch_op.drop_index(batch_op.f('ix_attachment_message_id'))
@@ -374,6 +404,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
+    op.drop_table('webhook')
     op.drop_table('user_account')
     op.drop_table('scheduler_run')
     with op.batch_alter_table('organization', schema=None) as batch_op:
