@@ -50,20 +50,17 @@ _NON_LABELS = frozenset(
     {"", "none", "unknown", "unknown-8bit", "x-unknown", "default", "us-ascii", "ascii"}
 )
 
-#: Rough share (per cent / 10) of Russian letters in running text, used to
-#: tell KOI8-R from windows-1251 when a message declares neither.
-_CYRILLIC_WEIGHTS = dict(
-    zip(
-        "оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъёіїєґ",
-        [
-            1.1, 0.85, 0.8, 0.74, 0.67, 0.63, 0.55, 0.47, 0.45, 0.44, 0.35, 0.32,
-            0.3, 0.28, 0.26, 0.2, 0.19, 0.17, 0.17, 0.17, 0.16, 0.14, 0.12, 0.1,
-            0.09, 0.07, 0.06, 0.05, 0.04, 0.03, 0.03, 0.01, 0.01, 0.3, 0.1, 0.1,
-            0.02,
-        ],
-        strict=True,
-    )
+#: Russian and Ukrainian letters by how common they are in running text,
+#: used to tell KOI8-R from windows-1251 when a message declares neither.
+_CYRILLIC_TIERS = (
+    ("оеаинт", 0.8),
+    ("срвлкмдпуі", 0.4),
+    ("яыьгзбчйхж", 0.15),
+    ("шюцщэфъёїєґ", 0.04),
 )
+_CYRILLIC_WEIGHTS = {
+    letter: weight for letters, weight in _CYRILLIC_TIERS for letter in letters
+}
 _FRIENDLY_SYMBOLS = frozenset("“”‘’‚„–—…€«»°§©®±×÷·•™\u00a0¡¿£¥¢")
 _SINGLE_BYTE_GUESSES = ("cp1252", "koi8_r", "cp1251", "iso8859_2")
 _MULTI_BYTE_GUESSES = ("gb18030", "cp932", "euc_jp", "cp949", "big5hkscs")
@@ -94,7 +91,7 @@ def resolve_codec(label: str | None) -> str | None:
     name = _WIDER_CODECS.get(name, name)
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
 
 
@@ -162,7 +159,7 @@ def guess_codec(data: bytes) -> str:
         score = _score_decoding(sample, codec, high_bytes)
         if score > best_score:
             best_codec, best_score = codec, score
-    logger.debug("event=mail.charset_guessed codec=%s score=%.2f", best_codec, best_score)
+    logger.debug("event=mail.charset_guessed codec=%s", best_codec)
     return best_codec
 
 
@@ -231,7 +228,7 @@ def decode_header_bytes(data: bytes, fallback: str | None = None) -> str:
 
 
 def _decode_word_payload(encoding: str, data: str) -> bytes:
-    raw = data.encode("ascii", "surrogateescape")
+    raw = data.encode("utf-8", "surrogateescape")
     if encoding in "qQ":
         raw = raw.replace(b"_", b" ")
         return _QP_ESCAPE.sub(lambda match: bytes([int(match[1], 16)]), raw)
@@ -333,19 +330,22 @@ def _decode_jis_run(run: bytes, mode: bytes) -> str:
     if mode == b"(I":
         return bytes(byte | 0x80 for byte in run).decode("cp932", "replace")
     if mode == b"$(D":
-        return ("\x1b$(D" + run.decode("latin-1")).encode("latin-1").decode(
-            "iso2022_jp_2", "replace"
+        return (
+            ("\x1b$(D" + run.decode("latin-1"))
+            .encode("latin-1")
+            .decode("iso2022_jp_2", "replace")
         )
+    pairs = run.rstrip(b"\r\n")
+    if any(not 0x21 <= byte <= 0x7E for byte in pairs):
+        raise UnicodeDecodeError("iso2022_jp", run, 0, len(run), "not a JIS byte")
     sjis = bytearray()
-    for index in range(0, len(run) - 1, 2):
-        sjis += _jis_to_sjis(run[index], run[index + 1])
-    return sjis.decode("cp932")
+    for index in range(0, len(pairs) - 1, 2):
+        sjis += _jis_to_sjis(pairs[index], pairs[index + 1])
+    return sjis.decode("cp932") + run[len(pairs) :].decode("ascii")
 
 
 def _jis_to_sjis(first: int, second: int) -> bytes:
     lead = ((first + 1) >> 1) + (0x70 if first <= 0x5E else 0xB0)
-    if first % 2:
-        trail = second + (0x1F if second <= 0x5F else 0x20)
-    else:
-        trail = second + 0x7E
+    odd_row_offset = 0x1F if second <= 0x5F else 0x20
+    trail = second + (odd_row_offset if first % 2 else 0x7E)
     return bytes([lead, trail])

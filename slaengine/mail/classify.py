@@ -36,7 +36,9 @@ _PRESENCE_SIGNALS = (
     ("x-beenthere", "x-beenthere"),
 )
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
-_BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
+_BOUNCE_SENDERS = frozenset(
+    {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
+)
 _ROBOT_SENDERS = frozenset(
     {"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply"}
 )
@@ -148,10 +150,11 @@ def _first(fields: dict[str, list[str]], name: str) -> str | None:
 def _sender_address(value: str | None) -> str | None:
     if not value:
         return None
-    match = re.search(r"<([^<>]*)>", value) or re.search(r"[^\s<>\"]+@[^\s<>\"]+", value)
-    if match is None:
-        return value.strip().lower() or None
-    return (match[1] if match.lastindex else match[0]).strip().lower()
+    angle = re.search(r"<([^<>]*)>", value)
+    if angle:
+        return angle[1].strip().lower() or None
+    bare = re.search(r"[^\s<>\"]+@[^\s<>\"]+", value)
+    return (bare[0] if bare else value).strip().lower() or None
 
 
 def _local_part(address: str | None) -> str:
@@ -207,7 +210,7 @@ def _is_reply(
     *,
     is_automatic: bool,
 ) -> bool:
-    if fields.get("in-reply-to") or fields.get("references"):
+    if any(fields.get("in-reply-to", [])) or any(fields.get("references", [])):
         return True
     if subject and _REPLY_SUBJECT.match(subject):
         return True

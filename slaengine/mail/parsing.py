@@ -36,9 +36,10 @@ from slaengine.mail.repair import repair_structure
 logger = logging.getLogger(__name__)
 
 _ANGLE_IDS = re.compile(r"<([^<>\s]+)>")
-_FOLD = re.compile(r"\r?\n(?=[ \t])|\r(?=[ \t])")
 _CID_REFERENCE = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_:.-]+)""", re.I)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_:.-]+)""", re.I
+)
 _UU_BEGIN = re.compile(r"^begin [0-7]{3,4} (\S.*?)\s*$")
 _MESSAGE_TYPES = ("message/rfc822", "message/news", "message/global")
 _BODY_TYPES = ("text/plain", "text/html", "text/enriched", "text/richtext")
@@ -199,15 +200,14 @@ def _read_structure(raw: bytes, repairs: list[str]) -> email.message.Message:
         warnings.simplefilter("ignore")
         try:
             return email.message_from_bytes(raw, policy=email.policy.default)
-        except Exception as error:  # noqa: BLE001 - any parser failure
-            logger.warning(
-                "event=mail.parser_fallback policy=compat32 error=%r", error
-            )
+        except Exception as error:  # the modern policy fails in many ways
+            logger.warning("event=mail.parser_fallback policy=compat32 error=%r", error)
             repairs.append("parsed-with-compat32")
         try:
             return email.message_from_bytes(raw, policy=email.policy.compat32)
         except Exception as error:
-            raise MessageUnparseable(f"the MIME structure cannot be read: {error}")
+            reason = f"the MIME structure cannot be read: {error}"
+            raise MessageUnparseable(reason) from error
 
 
 class _RawHeaders:
@@ -215,7 +215,8 @@ class _RawHeaders:
 
     def __init__(self, message: email.message.Message) -> None:
         self.items = [
-            (name, _unfold(_restore_bytes(value))) for name, value in message.raw_items()
+            (name, _unfold(_restore_bytes(value)))
+            for name, value in message.raw_items()
         ]
 
     def get(self, name: str) -> bytes | None:
@@ -395,9 +396,7 @@ def _split_outside_quotes(text: str, separators: str) -> list[str]:
 # --- MIME parameters -----------------------------------------------------
 
 
-def _parse_parameters(
-    value: str, charset: str | None
-) -> tuple[str, dict[str, str]]:
+def _parse_parameters(value: str, charset: str | None) -> tuple[str, dict[str, str]]:
     """Split a Content-Type or Content-Disposition value.
 
     Handles RFC 2231 continuations and charsets, RFC 2047 words inside
@@ -501,8 +500,10 @@ class _Collector:
             self.attachments.extend(branch.attachments)
         plain = [b for b in branches if any(not p.from_html for p in b.pieces)]
         rich = [b for b in branches if b.htmls]
-        chosen = plain[0] if plain else next(
-            (b for b in reversed(branches) if b.pieces), None
+        chosen = (
+            plain[0]
+            if plain
+            else next((b for b in reversed(branches) if b.pieces), None)
         )
         if chosen is not None:
             self.pieces.extend(chosen.pieces)
@@ -520,9 +521,7 @@ class _Collector:
         filename = _filename(part, params, self.fallback)
         disposition = _disposition(part, self.fallback)
         payload = _payload_bytes(part)
-        is_body = (
-            ctype in _BODY_TYPES and not filename and disposition != "attachment"
-        )
+        is_body = ctype in _BODY_TYPES and not filename and disposition != "attachment"
         if not is_body:
             self.attachments.append(
                 ParsedAttachment(filename, ctype, payload, _content_id(part), False)
@@ -546,13 +545,16 @@ class _Collector:
     def render_html(self) -> str | None:
         if not self.htmls:
             return None
-        return nh3.clean(
+        cleaned = nh3.clean(
             "\n".join(self.htmls), url_schemes=nh3.ALLOWED_URL_SCHEMES | {"cid"}
         )
+        return cleaned.strip() or None
 
     def finish_attachments(self, html: str | None) -> list[ParsedAttachment]:
         referenced = {
-            ref.lower() for source in self.htmls for ref in _CID_REFERENCE.findall(source)
+            ref.lower()
+            for source in self.htmls
+            for ref in _CID_REFERENCE.findall(source)
         }
         finished = []
         for attachment in self.attachments:
@@ -622,11 +624,13 @@ def _transfer_encoding(part) -> str:
 def _payload_bytes(part) -> bytes:
     try:
         payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - a broken encoding is kept raw
+    except Exception:  # a broken transfer encoding: keep the raw payload
         payload = None
     if payload is None:
         raw = part.get_payload()
-        payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+        payload = (
+            raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+        )
     return payload
 
 
@@ -657,7 +661,7 @@ def _message_bytes(part) -> bytes:
 def _serialise(message: email.message.Message) -> bytes:
     try:
         return message.as_bytes(policy=email.policy.compat32)
-    except Exception:  # noqa: BLE001 - serialising a broken part
+    except Exception:  # a part too broken to serialise: keep its body
         payload = message.get_payload()
         return str(payload).encode("utf-8", "surrogateescape")
 
@@ -694,9 +698,7 @@ def _extract_uuencoded(text: str) -> tuple[str, list[ParsedAttachment]]:
             index += 1
             continue
         payload = _decode_uu_lines(lines[index + 1 : end])
-        files.append(
-            ParsedAttachment(match[1], "application/octet-stream", payload)
-        )
+        files.append(ParsedAttachment(match[1], "application/octet-stream", payload))
         index = end + 1
     return "".join(kept), files
 
@@ -731,8 +733,9 @@ def _decode_uu_lines(lines: list[str]) -> bytes:
 # --- HTML ----------------------------------------------------------------
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote dd div dl dt footer form h1 h2 h3 h4 h5 h6 "
-    "header hr li ol p pre section table tr ul".split()
+    {"address", "article", "aside", "blockquote", "dd", "div", "dl", "dt"}
+    | {"footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr"}
+    | {"li", "ol", "p", "pre", "section", "table", "tr", "ul"}
 )
 _HIDDEN_TAGS = frozenset({"script", "style", "head", "title", "template", "xml"})
 
@@ -783,7 +786,7 @@ def render_html_text(html: str) -> str:
     try:
         renderer.feed(html)
         renderer.close()
-    except Exception:  # noqa: BLE001 - HTMLParser on hostile markup
+    except Exception:  # hostile markup: keep what was rendered so far
         logger.debug("event=mail.html_render_failed")
     text = "".join(renderer.chunks).replace("\xa0", " ")
     lines = [line.strip() for line in text.splitlines()]

@@ -38,11 +38,13 @@ _HEADER_FROM = re.compile(
 _HEADER_SENT = re.compile(
     r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|отправлено|дата"
     r"|enviado|enviada|fecha|inviato|data|verzonden|sendt|skickat|lähetetty"
-    r"|wysłano)\s*:", re.IGNORECASE,
+    r"|wysłano)\s*:",
+    re.IGNORECASE,
 )
 _HEADER_SUBJECT = re.compile(
     r"^\s*\*?(?:subject|to|betreff|an|objet|à|тема|кому|asunto|para|oggetto"
-    r"|onderwerp|aan|emne|ämne|aihe|temat)\s*:", re.IGNORECASE,
+    r"|onderwerp|aan|emne|ämne|aihe|temat)\s*:",
+    re.IGNORECASE,
 )
 _SEPARATOR = re.compile(r"^\s*_{20,}\s*$")
 _REPLY_ABOVE = re.compile(
@@ -131,9 +133,13 @@ def _match_attribution(lines: list[str], index: int) -> _QuoteStart | None:
         return _QuoteStart(index, "attribution")
     following = lines[index + 1].strip() if index + 1 < len(lines) else ""
     joined = f"{line} {following}"
-    if following and _ATTRIBUTION.search(following) and not line.endswith(":"):
-        if _looks_like_attribution(lines, index + 1, joined):
-            return _QuoteStart(index, "attribution", length=2)
+    if (
+        following
+        and _ATTRIBUTION.search(following)
+        and not line.endswith(":")
+        and _looks_like_attribution(lines, index + 1, joined)
+    ):
+        return _QuoteStart(index, "attribution", length=2)
     return None
 
 
@@ -166,7 +172,8 @@ def _find_reply_above_marker(lines: list[str]) -> _QuoteStart | None:
         if not line:
             continue
         if _REPLY_ABOVE.search(line) or (
-            following and _REPLY_ABOVE.search(f"{line} {following}")
+            following
+            and _REPLY_ABOVE.search(f"{line} {following}")
             and not _REPLY_ABOVE.search(following)
         ):
             return _QuoteStart(_include_attribution(lines, index), "reply-above")
@@ -184,7 +191,9 @@ def _include_attribution(lines: list[str], index: int) -> int:
     return index
 
 
-def _split_prefixed(lines: list[str], start: _QuoteStart) -> tuple[list[str], list[str]]:
+def _split_prefixed(
+    lines: list[str], start: _QuoteStart
+) -> tuple[list[str], list[str]]:
     """Keep every unquoted line outside the attribution as new text."""
     new_lines = lines[: start.index]
     quoted_lines: list[str] = []
@@ -193,9 +202,8 @@ def _split_prefixed(lines: list[str], start: _QuoteStart) -> tuple[list[str], li
         quoted_lines.extend(lines[position : position + start.length])
         position += start.length
     for line in lines[position:]:
-        if _QUOTE_PREFIX.match(line):
-            quoted_lines.append(line)
-        elif _ATTRIBUTION.search(line.strip()) and not line.startswith(" "):
+        is_attribution = _ATTRIBUTION.search(line.strip()) and line[:1] != " "
+        if _QUOTE_PREFIX.match(line) or is_attribution:
             quoted_lines.append(line)
         else:
             new_lines.append(line)

@@ -46,11 +46,7 @@ def entry_params(*, classification: bool = False) -> list:
     params = []
     for entry in ENTRIES:
         marks = []
-        if (
-            classification
-            and entry["is_auto_generated"]
-            and not entry["auto_signals"]
-        ):
+        if classification and entry["is_auto_generated"] and not entry["auto_signals"]:
             marks.append(pytest.mark.xfail(reason=UNSIGNALLED_AUTOMATIC, strict=True))
         params.append(pytest.param(entry, id=entry["file"], marks=marks))
     return params
