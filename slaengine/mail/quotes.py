@@ -17,8 +17,14 @@ _ATTRIBUTION_VERBS = (
     r"|napsal|írta|yazdı|έγραψε|写道|寫道"
 )
 _ATTRIBUTION = re.compile(rf"(?:{_ATTRIBUTION_VERBS})\s*:\s*$", re.IGNORECASE)
+#: "Am 2. April schrieb Max <max@example.de>:" puts the name after the verb.
+_ATTRIBUTION_NAME_LAST = re.compile(
+    rf"(?:{_ATTRIBUTION_VERBS})\s+[^:]{{1,120}}:\s*$", re.IGNORECASE
+)
+#: How attribution lines open: "On", "Am", "Le", "El", ... or a date.
 _ATTRIBUTION_OPENING = re.compile(
-    r"^\s*(?:on|am|le|el|il|op|em|den|dne|в|\d|\w+,)", re.IGNORECASE
+    r"^\s*(?:(?:on|am|le|el|il|op|em|den|dne|в)\s|\d{1,4}[./\-\s]\d|\d{4}年)",
+    re.IGNORECASE,
 )
 _ORIGINAL_MESSAGE = re.compile(
     r"^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine"
@@ -129,23 +135,32 @@ def _match_attribution(lines: list[str], index: int) -> _QuoteStart | None:
     line = lines[index].strip()
     if len(line) > 300:
         return None
-    if _ATTRIBUTION.search(line) and _looks_like_attribution(lines, index, line):
+    if _is_attribution(lines, index, line):
         return _QuoteStart(index, "attribution")
     following = lines[index + 1].strip() if index + 1 < len(lines) else ""
-    joined = f"{line} {following}"
     if (
         following
-        and _ATTRIBUTION.search(following)
         and not line.endswith(":")
-        and _looks_like_attribution(lines, index + 1, joined)
+        and _ATTRIBUTION_OPENING.match(line)
+        and not _ATTRIBUTION_OPENING.match(following)
+        and _is_attribution(lines, index + 1, f"{line} {following}")
     ):
         return _QuoteStart(index, "attribution", length=2)
     return None
 
 
-def _looks_like_attribution(lines: list[str], last: int, text: str) -> bool:
-    """Require an opening such as "On"/"Am"/a date, or quoting right after."""
-    if _ATTRIBUTION_OPENING.match(text) or "@" in text:
+def _is_attribution(lines: list[str], last: int, text: str) -> bool:
+    """Tell whether ``text`` (ending on line ``last``) introduces a quote.
+
+    The verb must end the line; an opening such as "On"/"Am"/a date, an
+    address, or quoting right below must confirm it.
+    """
+    opens = bool(_ATTRIBUTION_OPENING.match(text))
+    if opens and _ATTRIBUTION_NAME_LAST.search(text):
+        return True
+    if not _ATTRIBUTION.search(text):
+        return False
+    if opens or "@" in text:
         return True
     for line in lines[last + 1 : last + 3]:
         if line.strip():
@@ -202,7 +217,7 @@ def _split_prefixed(
         quoted_lines.extend(lines[position : position + start.length])
         position += start.length
     for line in lines[position:]:
-        is_attribution = _ATTRIBUTION.search(line.strip()) and line[:1] != " "
+        is_attribution = line[:1] != " " and _ATTRIBUTION.search(line.strip())
         if _QUOTE_PREFIX.match(line) or is_attribution:
             quoted_lines.append(line)
         else:
