@@ -12,8 +12,12 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slaengine.mail.quotes import has_quoted_history
+
+if TYPE_CHECKING:
+    from slaengine.mail.parsing import ParsedMessage
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +85,9 @@ class Classification:
     is_reply: bool
 
 
-def classify(source) -> Classification:
+def classify(
+    source: "ParsedMessage | Mapping[str, str] | Iterable[tuple[str, str]]",
+) -> Classification:
     """Classify a parsed message or a set of raw headers.
 
     :param source: a :class:`~slaengine.mail.parsing.ParsedMessage`, a mapping
@@ -94,6 +100,9 @@ def classify(source) -> Classification:
     header at all (no Auto-Submitted, Precedence, List-* ...) is not
     recognised; that needs content analysis.
     """
+    if isinstance(source, Mapping):
+        pairs = [(str(name), str(value)) for name, value in source.items()]
+        return classify_headers(pairs)
     if hasattr(source, "headers") and hasattr(source, "text"):
         return classify_headers(
             source.headers,
@@ -101,11 +110,7 @@ def classify(source) -> Classification:
             from_address=source.from_address,
             subject=source.subject,
         )
-    if isinstance(source, Mapping):
-        pairs = [(str(name), str(value)) for name, value in source.items()]
-    else:
-        pairs = [(str(name), str(value)) for name, value in source]
-    return classify_headers(pairs)
+    return classify_headers([(str(name), str(value)) for name, value in source])
 
 
 def classify_headers(

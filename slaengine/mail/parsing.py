@@ -15,13 +15,13 @@ import email.policy
 import email.utils
 import logging
 import re
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import nh3
 
+from slaengine.errors import InvalidInput
 from slaengine.mail.charsets import (
     decode_bytes,
     decode_encoded_words,
@@ -45,7 +45,7 @@ _MESSAGE_TYPES = ("message/rfc822", "message/news", "message/global")
 _BODY_TYPES = ("text/plain", "text/html", "text/enriched", "text/richtext")
 
 
-class MessageUnparseable(ValueError):
+class MessageUnparseable(InvalidInput):
     """Raised for input that holds no message at all.
 
     :param reason: what is wrong, in words an operator can act on.
@@ -143,20 +143,22 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not headers.items:
         raise MessageUnparseable("no header could be read")
 
-    fallback = _declared_body_charset(message)
-    header_charset = _choose_header_charset(headers, fallback, raw)
-    decoded = headers.decoded(header_charset)
-    collector = _Collector(fallback=fallback, repairs=repairs)
+    body_charset = _declared_body_charset(message)
+    collector = _Collector(fallback=body_charset, repairs=repairs)
     collector.walk(message)
-    text = collector.render_text()
-    return _assemble(headers, decoded, header_charset, collector, text, repairs)
+    header_charset = _choose_header_charset(headers, body_charset, raw)
+    return _assemble(headers, collector, header_charset)
 
 
-def _assemble(headers, decoded, header_charset, collector, text, repairs):
+def _assemble(
+    headers: "_RawHeaders", collector: "_Collector", header_charset: str | None
+) -> ParsedMessage:
+    decoded = headers.decoded(header_charset)
     from_name, from_address = _first_address(headers.get("From"), header_charset)
     subject = _decode_header(headers.get("Subject"), header_charset)
+    subject = subject.strip() if subject is not None else None
+    text = collector.render_text()
     html = collector.render_html()
-    attachments = collector.finish_attachments(html)
     classification = classify_headers(
         decoded, text=text, from_address=from_address, subject=subject
     )
@@ -177,14 +179,14 @@ def _assemble(headers, decoded, header_charset, collector, text, repairs):
             header_charset,
         ),
         return_path=_return_path(headers.get("Return-Path")),
-        subject=subject.strip() if subject is not None else None,
+        subject=subject,
         date=_parse_date(headers.get("Date")),
         text=text,
         html=html,
-        attachments=attachments,
+        attachments=collector.finish_attachments(),
         headers=decoded,
         classification=classification,
-        repairs=repairs,
+        repairs=sorted(set(collector.repairs)),
     )
 
 
@@ -196,18 +198,16 @@ def _read_structure(raw: bytes, repairs: list[str]) -> email.message.Message:
     tree without interpreting headers, and every header is decoded here
     anyway.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return email.message_from_bytes(raw, policy=email.policy.default)
-        except Exception as error:  # the modern policy fails in many ways
-            logger.warning("event=mail.parser_fallback policy=compat32 error=%r", error)
-            repairs.append("parsed-with-compat32")
-        try:
-            return email.message_from_bytes(raw, policy=email.policy.compat32)
-        except Exception as error:
-            reason = f"the MIME structure cannot be read: {error}"
-            raise MessageUnparseable(reason) from error
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception as error:  # the modern policy fails in many ways
+        logger.warning("event=mail.parser_fallback policy=compat32 error=%r", error)
+        repairs.append("parsed-with-compat32")
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception as error:
+        reason = f"the MIME structure cannot be read: {error}"
+        raise MessageUnparseable(reason) from error
 
 
 class _RawHeaders:
@@ -550,7 +550,7 @@ class _Collector:
         )
         return cleaned.strip() or None
 
-    def finish_attachments(self, html: str | None) -> list[ParsedAttachment]:
+    def finish_attachments(self) -> list[ParsedAttachment]:
         referenced = {
             ref.lower()
             for source in self.htmls
