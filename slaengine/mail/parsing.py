@@ -10,13 +10,13 @@ database; the caller keeps the raw message.
 
 import binascii
 import email
-import email.message
 import email.policy
 import email.utils
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import Message
 from html.parser import HTMLParser
 
 import nh3
@@ -190,7 +190,7 @@ def _assemble(
     )
 
 
-def _read_structure(raw: bytes, repairs: list[str]) -> email.message.Message:
+def _read_structure(raw: bytes, repairs: list[str]) -> Message:
     """Build the MIME tree, preferring the modern policy.
 
     Python's ``policy.default`` raises on some parameters (an ISO-2022-JP
@@ -213,7 +213,7 @@ def _read_structure(raw: bytes, repairs: list[str]) -> email.message.Message:
 class _RawHeaders:
     """Header values as received: unfolded, bytes restored, not yet decoded."""
 
-    def __init__(self, message: email.message.Message) -> None:
+    def __init__(self, message: Message) -> None:
         self.items = [
             (name, _unfold(_restore_bytes(value)))
             for name, value in message.raw_items()
@@ -344,7 +344,9 @@ def _parse_address_list(
     return result
 
 
-def _parse_one_address(segment: str, charset: str | None):
+def _parse_one_address(
+    segment: str, charset: str | None
+) -> tuple[str | None, str | None]:
     angle = re.search(r"<([^<>]*)>\s*(\([^()]*\))?\s*$", segment)
     if angle:
         address = angle[1]
@@ -473,7 +475,7 @@ class _Collector:
     def child(self) -> "_Collector":
         return _Collector(fallback=self.fallback, repairs=self.repairs)
 
-    def walk(self, part: email.message.Message) -> None:
+    def walk(self, part: Message) -> None:
         ctype, params = _content_type(part, self.fallback)
         if ctype.startswith("multipart/"):
             payload = part.get_payload()
@@ -491,7 +493,7 @@ class _Collector:
             return
         self._add_leaf(part, ctype, params)
 
-    def _walk_alternative(self, children: list[email.message.Message]) -> None:
+    def _walk_alternative(self, children: list[Message]) -> None:
         branches = []
         for child in children:
             branch = self.child()
@@ -510,14 +512,14 @@ class _Collector:
         if rich:
             self.htmls.extend(rich[-1].htmls)
 
-    def _add_message(self, part, ctype: str, params: dict[str, str]) -> None:
+    def _add_message(self, part: Message, ctype: str, params: dict[str, str]) -> None:
         filename = _filename(part, params, self.fallback)
         payload = _message_bytes(part)
         self.attachments.append(
             ParsedAttachment(filename, ctype, payload, _content_id(part), False)
         )
 
-    def _add_leaf(self, part, ctype: str, params: dict[str, str]) -> None:
+    def _add_leaf(self, part: Message, ctype: str, params: dict[str, str]) -> None:
         filename = _filename(part, params, self.fallback)
         disposition = _disposition(part, self.fallback)
         payload = _payload_bytes(part)
@@ -575,7 +577,7 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _header_text(part, name: str) -> str | None:
+def _header_text(part: Message, name: str) -> str | None:
     wanted = name.lower()
     for key, value in part.raw_items():
         if key.lower() == wanted:
@@ -583,7 +585,7 @@ def _header_text(part, name: str) -> str | None:
     return None
 
 
-def _content_type(part, fallback: str | None) -> tuple[str, dict[str, str]]:
+def _content_type(part: Message, fallback: str | None) -> tuple[str, dict[str, str]]:
     value = _header_text(part, "Content-Type")
     if value is None:
         return part.get_default_type(), {}
@@ -593,14 +595,16 @@ def _content_type(part, fallback: str | None) -> tuple[str, dict[str, str]]:
     return ctype, params
 
 
-def _disposition(part, fallback: str | None) -> str | None:
+def _disposition(part: Message, fallback: str | None) -> str | None:
     value = _header_text(part, "Content-Disposition")
     if value is None:
         return None
     return _parse_parameters(value, fallback)[0] or None
 
 
-def _filename(part, params: dict[str, str], fallback: str | None) -> str | None:
+def _filename(
+    part: Message, params: dict[str, str], fallback: str | None
+) -> str | None:
     value = _header_text(part, "Content-Disposition")
     if value is not None:
         name = _parse_parameters(value, fallback)[1].get("filename")
@@ -610,18 +614,18 @@ def _filename(part, params: dict[str, str], fallback: str | None) -> str | None:
     return name.replace("\x00", "") if name else None
 
 
-def _content_id(part) -> str | None:
+def _content_id(part: Message) -> str | None:
     value = _header_text(part, "Content-ID")
     if not value:
         return None
     return value.strip().strip("<>").strip() or None
 
 
-def _transfer_encoding(part) -> str:
+def _transfer_encoding(part: Message) -> str:
     return (_header_text(part, "Content-Transfer-Encoding") or "").strip().lower()
 
 
-def _payload_bytes(part) -> bytes:
+def _payload_bytes(part: Message) -> bytes:
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # a broken transfer encoding: keep the raw payload
@@ -634,7 +638,7 @@ def _payload_bytes(part) -> bytes:
     return payload
 
 
-def _message_bytes(part) -> bytes:
+def _message_bytes(part: Message) -> bytes:
     """Return the bytes of an attached message, undoing a forbidden encoding.
 
     RFC 2046 allows only 7bit, 8bit and binary for message/rfc822, yet some
@@ -643,7 +647,7 @@ def _message_bytes(part) -> bytes:
     inner = part.get_payload()
     if isinstance(inner, list) and inner:
         inner = inner[0]
-    if isinstance(inner, email.message.Message):
+    if isinstance(inner, Message):
         data = _serialise(inner)
     else:
         data = str(inner or "").encode("utf-8", "surrogateescape")
@@ -658,7 +662,7 @@ def _message_bytes(part) -> bytes:
     return data
 
 
-def _serialise(message: email.message.Message) -> bytes:
+def _serialise(message: Message) -> bytes:
     try:
         return message.as_bytes(policy=email.policy.compat32)
     except Exception:  # a part too broken to serialise: keep its body
@@ -671,7 +675,7 @@ def _meta_charset(payload: bytes) -> str | None:
     return match[1].decode("ascii") if match else None
 
 
-def _declared_body_charset(message: email.message.Message) -> str | None:
+def _declared_body_charset(message: Message) -> str | None:
     """Return the first non-ASCII charset any text part declares."""
     for part in message.walk():
         value = _header_text(part, "Content-Type")
@@ -747,7 +751,7 @@ class _TextRenderer(HTMLParser):
         self.hidden = 0
         self.preformatted = 0
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: object) -> None:
         if tag in _HIDDEN_TAGS:
             self.hidden += 1
         elif tag == "br":
@@ -757,7 +761,7 @@ class _TextRenderer(HTMLParser):
         if tag == "pre":
             self.preformatted += 1
 
-    def handle_startendtag(self, tag: str, attrs) -> None:
+    def handle_startendtag(self, tag: str, attrs: object) -> None:
         if tag == "br":
             self.chunks.append("\n")
 
