@@ -61,6 +61,20 @@ _CYRILLIC_TIERS = (
 _CYRILLIC_WEIGHTS = {
     letter: weight for letters, weight in _CYRILLIC_TIERS for letter in letters
 }
+#: The most frequent Chinese characters, simplified and traditional; a
+#: wrong CJK codec produces rare ones.
+_COMMON_HAN = frozenset(
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会"
+    "自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开"
+    "手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进"
+    "把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新"
+    "什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代"
+    "军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件"
+    "安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各"
+    "任至清物台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让认算论百"
+    "吧某谢这個們說來時國會對裡後麼沒還發與現樣開從兩長學實經頭見問電話請您系统邮"
+    "件账号登录失败密码错误管理员尊敬"
+)
 _FRIENDLY_SYMBOLS = frozenset("“”‘’‚„–—…€«»°§©®±×÷·•™\u00a0¡¿£¥¢")
 _SINGLE_BYTE_GUESSES = ("cp1252", "koi8_r", "cp1251", "iso8859_2")
 _MULTI_BYTE_GUESSES = ("gb18030", "cp932", "euc_jp", "cp949", "big5hkscs")
@@ -149,13 +163,7 @@ def guess_codec(data: bytes) -> str:
         return "utf-8"
     high_bytes = sum(1 for byte in sample if byte > 0x7F)
     best_codec, best_score = "cp1252", float("-inf")
-    for codec in _SINGLE_BYTE_GUESSES:
-        score = _score_decoding(sample, codec, high_bytes)
-        if score > best_score:
-            best_codec, best_score = codec, score
-    if best_score >= 0.25:
-        return best_codec
-    for codec in _MULTI_BYTE_GUESSES:
+    for codec in _SINGLE_BYTE_GUESSES + _MULTI_BYTE_GUESSES:
         score = _score_decoding(sample, codec, high_bytes)
         if score > best_score:
             best_codec, best_score = codec, score
@@ -278,7 +286,9 @@ def _score_word(word: str) -> float:
             score += 1.0 if has_ascii else 0.1
         elif 0x3040 <= code <= 0x30FF:
             score += 2.5
-        elif 0x4E00 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF:
+        elif 0x4E00 <= code <= 0x9FFF:
+            score += 2.5 if char in _COMMON_HAN else 0.5
+        elif 0xAC00 <= code <= 0xD7AF:
             score += 2.0
     return score
 

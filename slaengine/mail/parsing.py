@@ -147,6 +147,8 @@ def parse_message(raw: bytes) -> ParsedMessage:
     collector = _Collector(fallback=body_charset, repairs=repairs)
     collector.walk(message)
     header_charset = _choose_header_charset(headers, body_charset, raw)
+    if repairs:
+        logger.debug("event=mail.repaired repairs=%s", ",".join(sorted(set(repairs))))
     return _assemble(headers, collector, header_charset)
 
 

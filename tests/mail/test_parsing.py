@@ -268,3 +268,22 @@ def test_any_input_parses_or_is_unparseable(chunks):
     except MessageUnparseable:
         return
     assert isinstance(parsed.text, str)
+
+
+@pytest.mark.parametrize(
+    ("body", "codec"),
+    [
+        ("Die Hasen klagten einst über ihre mißliche Lage", "cp1252"),
+        ("Добрый день, принтер опять не печатает", "koi8-r"),
+        ("Добрый день, принтер опять не печатает", "cp1251"),
+        ("Zażółć gęślą jaźń, proszę", "iso-8859-2"),
+        ("系统检测到邮箱账号频繁地登录失败，原因是密码错误", "gbk"),
+        ("這是一個測試，請問您的電話號碼是什麼", "big5"),
+        ("このメールはテスト用のメールです", "shift_jis"),
+        ("안녕하세요 테스트 메일입니다", "euc-kr"),
+    ],
+)
+def test_undeclared_body_charset_is_guessed(body, codec):
+    raw = b"From: a@example.com\nSubject: test\n\n" + body.encode(codec)
+
+    assert parse_message(raw).text == body
