@@ -534,17 +534,18 @@ def test_far_dates_and_long_durations(business):
 # it minute by minute. It shares no code with the implementation.
 
 ZONES = ["America/Chicago", "Europe/Dublin", "Asia/Singapore", "UTC"]
-# Sundays around the 2026 DST changes of Chicago and Dublin, and a quiet one.
-BASE_DAYS = [
-    date(2026, 3, 1),
-    date(2026, 3, 22),
-    date(2026, 6, 7),
-    date(2026, 10, 18),
-    date(2026, 10, 25),
+# Thursdays before the 2026 DST changes of Chicago and Dublin (the window's
+# first days are drawn most often), and quiet weeks.
+DST_WEEKS = [
+    ("America/Chicago", date(2026, 3, 5)),
+    ("America/Chicago", date(2026, 10, 29)),
+    ("Europe/Dublin", date(2026, 3, 26)),
+    ("Europe/Dublin", date(2026, 10, 22)),
 ]
+QUIET_DAYS = [date(2026, 6, 4), date(2026, 8, 6)]
 WINDOW_DAYS = 35
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -556,14 +557,19 @@ def format_minute(minute):
 
 @st.composite
 def calendar_specs(draw):
-    """Random specs: 0-2 intervals a day, night shifts, 0-3 holidays."""
-    tz = draw(st.sampled_from(ZONES))
-    base = draw(st.sampled_from(BASE_DAYS))
+    """Random specs: 0-2 intervals a day, night shifts, 0-3 holidays.
+
+    Openings lean towards 00:30-03:00, the hours DST changes skip or repeat.
+    """
+    tz, base = draw(
+        st.sampled_from(DST_WEEKS)
+        | st.tuples(st.sampled_from(ZONES), st.sampled_from(QUIET_DAYS))
+    )
     hours = {}
     for day in WEEKDAYS:
         intervals = []
         for _ in range(draw(st.integers(0, 2))):
-            opening = draw(st.integers(0, 95)) * 15
+            opening = draw(st.integers(0, 95) | st.integers(2, 12)) * 15
             length = draw(st.integers(1, 64)) * 15
             interval = [
                 format_minute(opening),
@@ -639,9 +645,14 @@ class ReferenceTimeline:
 
 
 def window_instants(base):
-    """Minute-aligned UTC instants in the first 25 days of the window."""
-    origin = datetime.combine(base, time(), tzinfo=UTC)
-    return st.integers(0, 25 * 1440).map(lambda n: origin + timedelta(minutes=n))
+    """Minute-aligned UTC instants from the second to the 26th window day.
+
+    The window opens at local midnight of ``base``, which in any zone lies
+    before UTC midnight of the next day.
+    """
+    origin = datetime.combine(base + timedelta(days=1), time(), tzinfo=UTC)
+    minutes = st.integers(0, 4 * 1440) | st.integers(0, 25 * 1440)
+    return minutes.map(lambda n: origin + timedelta(minutes=n))
 
 
 @PROPERTY_SETTINGS
