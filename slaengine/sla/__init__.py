@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,21 +73,27 @@ def _store(session: Session, ticket: Ticket, states: Sequence[TimerState]) -> No
             row.breached_at = state.due_at
 
 
-def recipients_for(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
-    """Who hears about a ticket's SLA: its assignee, else its center's leads."""
-    centers = {t.center for t in tickets if t.assignee_id is None}
-    leads: dict[str | None, list[str]] = {center: [] for center in centers}
+def recipients_for(session: Session, tickets: Sequence[Any]) -> dict[int, list[str]]:
+    """Who hears about a ticket's SLA: its assignee, else its center's leads.
+
+    ``tickets`` need ``id``, ``center`` and ``assignee_id`` (ORM or rows).
+    """
+    assignee_ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
+    centers = {t.center for t in tickets if t.assignee_id is None and t.center}
+    emails = dict(session.execute(
+        select(User.id, User.email).where(User.id.in_(assignee_ids), User.active.is_(True))
+    ).all()) if assignee_ids else {}
+    leads: dict[str, list[str]] = {center: [] for center in centers}
     if centers:
         rows = session.execute(
             select(User.center, User.email)
-            .where(User.active.is_(True), User.role.in_(NOTIFY_ROLES), User.center.in_(
-                [c for c in centers if c]))
+            .where(User.active.is_(True), User.role.in_(NOTIFY_ROLES), User.center.in_(centers))
             .order_by(User.id)
         )
         for center, email in rows:
             leads[center].append(email)
     return {
-        t.id: [t.assignee.email] if t.assignee is not None else leads.get(t.center, [])
+        t.id: [emails[t.assignee_id]] if t.assignee_id in emails else leads.get(t.center, [])
         for t in tickets
     }
 
@@ -96,5 +103,6 @@ def refresh(session: Session, ticket: Ticket, *, now: datetime) -> None:
     session.flush()
     _store(session, ticket, evaluate(session, ticket, now=now))
     session.flush()
-    fire(session, [ticket], now=now, recipients=recipients_for(session, [ticket]))
+    fire(session, [ticket], {ticket.id: ticket.timers}, now=now,
+         recipients=recipients_for(session, [ticket]))
     ticket.next_deadline_at = next_deadline(ticket.timers)

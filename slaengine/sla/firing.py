@@ -6,18 +6,26 @@ actually inserted produce a ticket event and notifications, so two sweeps,
 or a sweep and a ticket change, racing on the same ticket fire once between
 them. A firing noticed more than :data:`LATE_AFTER` after its instant (the
 engine was down, or a new target was already exhausted) is marked late.
+
+:func:`fire` works on anything shaped like a ticket (``id``, ``priority``,
+``subject``) and like a timer (the :class:`~slaengine.models.SlaTimer`
+columns): ORM objects after a change, plain rows in the sweep. It writes
+firings, events and mail with bulk inserts and records what fired on the
+timer objects; persisting those is the caller's job.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from slaengine.models import OutboxMessage, SlaFiring, SlaTimer, Ticket, TicketEvent
+from slaengine.models import OutboxMessage, SlaFiring, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +33,22 @@ LATE_AFTER = timedelta(seconds=60)
 KIND_EVENT = {"warning": "sla.warning", "breach": "sla.breached"}
 
 
-def due_firings(timer: SlaTimer, now: datetime) -> list[tuple[str, datetime]]:
-    """The (kind, instant) firings of ``timer`` that are due and not yet fired."""
-    if timer.met_at is not None and not (timer.due_at and timer.met_at > timer.due_at):
+class TicketLike(Protocol):
+    id: int
+    priority: str
+    subject: str
+
+
+def due_firings(timer: Any, now: datetime) -> list[tuple[str, datetime]]:
+    """The (kind, instant) firings of ``timer`` that are due and not yet fired.
+
+    A warning only fires while the commitment is still open; a breach also
+    fires for a commitment met after its due instant, so that reports see it.
+    """
+    met_late = timer.met_at is not None and timer.due_at is not None and (
+        timer.met_at > timer.due_at
+    )
+    if timer.met_at is not None and not met_late:
         return []
     due = []
     if (
@@ -42,7 +63,7 @@ def due_firings(timer: SlaTimer, now: datetime) -> list[tuple[str, datetime]]:
     return due
 
 
-def next_deadline(timers: Iterable[SlaTimer]) -> datetime | None:
+def next_deadline(timers: Iterable[Any]) -> datetime | None:
     """The earliest instant at which one of ``timers`` has something to fire."""
     instants = []
     for timer in timers:
@@ -55,93 +76,99 @@ def next_deadline(timers: Iterable[SlaTimer]) -> datetime | None:
     return min(instants, default=None)
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> set[tuple]:
-    """Insert firing rows; return the keys of those this call inserted."""
+def _insert_new(session: Session, model: type, rows: list[dict], keys: list[str],
+                returning: Sequence[Any] = ()) -> list[tuple]:
+    """Insert rows, skipping those whose ``keys`` already exist."""
+    if not rows:
+        return []
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(SlaFiring)
-        .on_conflict_do_nothing(index_elements=["ticket_id", "metric", "cycle", "kind"])
-        .returning(SlaFiring.ticket_id, SlaFiring.metric, SlaFiring.cycle, SlaFiring.kind)
-    )
-    result = session.execute(statement, rows)
-    return {tuple(row) for row in result}
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    statement = statement.on_conflict_do_nothing(index_elements=keys)
+    if returning:
+        return [tuple(row) for row in session.execute(statement.returning(*returning), rows)]
+    session.execute(statement, rows)
+    return []
 
 
 def fire(
     session: Session,
-    tickets: Sequence[Ticket],
+    tickets: Sequence[TicketLike],
+    timers: Mapping[int, Sequence[Any]],
     *,
     now: datetime,
-    recipients: dict[int, list[str]],
+    recipients: Mapping[int, Sequence[str]],
 ) -> int:
-    """Fire every due warning and breach of ``tickets`` (timers loaded).
+    """Fire every due warning and breach of ``tickets``.
 
-    :param recipients: ticket id → addresses to notify (the assignee, else the
-        leads of the ticket's center).
-    :returns: how many firings this call made.
+    :param timers: ticket id → its timers; ``warning_fired_at``,
+        ``breach_fired_at`` and ``breached_at`` are set on them here.
+    :param recipients: ticket id → addresses to notify.
+    :returns: how many firings this call made (others may have made the rest).
     """
     candidates = [
         (ticket, timer, kind, instant)
         for ticket in tickets
-        for timer in ticket.timers
+        for timer in timers.get(ticket.id, ())
         for kind, instant in due_firings(timer, now)
     ]
     if not candidates:
         return 0
-    rows = [
-        {"ticket_id": t.id, "metric": timer.metric, "cycle": timer.cycle, "kind": kind,
-         "due_at": instant, "fired_at": now, "late": now - instant > LATE_AFTER}
-        for t, timer, kind, instant in candidates
-    ]
-    inserted = _insert_ignoring_duplicates(session, rows)
-    events, outbox = [], []
+    inserted = set(_insert_new(
+        session, SlaFiring,
+        [{"ticket_id": t.id, "metric": timer.metric, "cycle": timer.cycle, "kind": kind,
+          "due_at": instant, "fired_at": now, "late": now - instant > LATE_AFTER}
+         for t, timer, kind, instant in candidates],
+        ["ticket_id", "metric", "cycle", "kind"],
+        returning=(SlaFiring.ticket_id, SlaFiring.metric, SlaFiring.cycle, SlaFiring.kind),
+    ))
+    events, mails = [], []
     for ticket, timer, kind, instant in candidates:
-        key = (ticket.id, timer.metric, timer.cycle, kind)
         if kind == "warning":
             timer.warning_fired_at = timer.warning_fired_at or now
         else:
             timer.breach_fired_at = timer.breach_fired_at or now
             timer.breached_at = instant
-        if key not in inserted:
+            if timer.met_at is None:
+                timer.state = "breached"
+        if (ticket.id, timer.metric, timer.cycle, kind) not in inserted:
             continue
         late = now - instant > LATE_AFTER
-        events.append(_event(ticket, timer, kind, instant, late, now))
-        outbox.extend(_notifications(ticket, timer, kind, instant, late, now,
-                                     recipients.get(ticket.id, [])))
-        logger.info(
-            "event=%s ticket=%s metric=%s due_at=%s late=%s",
-            KIND_EVENT[kind], ticket.reference, timer.metric, instant.isoformat(), late,
-        )
-    session.add_all(events)
-    session.add_all(outbox)
+        events.append(_event_row(ticket, timer, kind, instant, late, now))
+        mails.extend(_mail_rows(ticket, timer, kind, instant, late, now,
+                                recipients.get(ticket.id, ())))
+        logger.info("event=%s ticket=#%s metric=%s due_at=%s late=%s",
+                    KIND_EVENT[kind], ticket.id, timer.metric, instant.isoformat(), late)
+    if events:
+        session.execute(insert(TicketEvent), events)
+    _insert_new(session, OutboxMessage, mails, ["dedupe_key"])
     return len(inserted)
 
 
-def _event(ticket, timer, kind, instant, late, now) -> TicketEvent:
-    return TicketEvent(
-        ticket_id=ticket.id, at=now, actor_type="system", actor_name="SLA clock",
-        kind=KIND_EVENT[kind],
-        data={"metric": timer.metric, "cycle": timer.cycle, "due_at": instant.isoformat(),
-              "late": late, "target_minutes": timer.target_minutes},
-    )
+def _event_row(ticket, timer, kind, instant, late, now) -> dict:
+    return {
+        "ticket_id": ticket.id, "at": now, "actor_type": "system", "actor_id": None,
+        "actor_name": "SLA clock", "kind": KIND_EVENT[kind], "field": None,
+        "before": None, "after": None,
+        "data": {"metric": timer.metric, "cycle": timer.cycle, "due_at": instant.isoformat(),
+                 "late": late, "target_minutes": timer.target_minutes},
+    }
 
 
-def _notifications(ticket, timer, kind, instant, late, now, addresses) -> list[OutboxMessage]:
+def _mail_rows(ticket, timer, kind, instant, late, now, addresses) -> list[dict]:
     metric = timer.metric.replace("_", " ")
     what = "is about to breach" if kind == "warning" else "has breached"
-    subject = f"[{ticket.reference}] SLA {kind}: {metric} {what}"
+    due = timer.due_at or instant
     body = (
-        f"Ticket {ticket.reference} ({ticket.priority}): {ticket.subject}\n"
-        f"The {metric} commitment {what}; it is due at {timer.due_at or instant:%Y-%m-%d %H:%M} UTC.\n"
-        + (f"This notice is late: it was due at {instant:%Y-%m-%d %H:%M:%S} UTC.\n" if late else "")
+        f"Ticket #{ticket.id} ({ticket.priority}): {ticket.subject}\n"
+        f"The {metric} commitment {what}; it is due at {due:%Y-%m-%d %H:%M} UTC.\n"
     )
+    if late:
+        body += f"This notice is late: it was due at {instant:%Y-%m-%d %H:%M:%S} UTC.\n"
     return [
-        OutboxMessage(
-            dedupe_key=f"sla:{ticket.id}:{timer.metric}:{timer.cycle}:{kind}:{address}",
-            kind="email", ticket_id=ticket.id, recipient=address, subject=subject,
-            body=body, headers={"Auto-Submitted": "auto-generated"},
-            next_attempt_at=now, created_at=now,
-        )
+        {"dedupe_key": f"sla:{ticket.id}:{timer.metric}:{timer.cycle}:{kind}:{address}",
+         "kind": "email", "ticket_id": ticket.id, "recipient": address,
+         "subject": f"[#{ticket.id}] SLA {kind}: {metric} {what}", "body": body,
+         "headers": {"Auto-Submitted": "auto-generated"}, "status": "pending",
+         "attempts": 0, "next_attempt_at": now, "created_at": now}
         for address in addresses
     ]

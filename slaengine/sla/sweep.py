@@ -2,13 +2,15 @@
 
 Tickets carry ``next_deadline_at``, the earliest instant at which one of
 their timers has a warning or breach to fire. The sweep takes tickets whose
-instant has come, oldest first, in batches (``FOR UPDATE SKIP LOCKED`` on
+instant has come, earliest first, in batches (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several sweeps share the work), fires their due events and
 stores each ticket's next instant. Its cost grows with the number of due
 tickets, not with the number of open ones.
 
 The timer rows are a cache recomputed on every change to the ticket, so the
-due and warning instants in them are current; the sweep only fires them.
+due and warning instants in them are current; the sweep only fires them. It
+reads and writes plain rows rather than ORM objects (it is the engine's hot
+path), and it does not move the ticket's version: a sweep is not an edit.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from slaengine.models import Ticket
+from slaengine.models import SlaTimer, Ticket
 from slaengine.sla import recipients_for
 from slaengine.sla.firing import fire, next_deadline
 
 logger = logging.getLogger(__name__)
+
+TIMERS = SlaTimer.__table__
+TICKETS = Ticket.__table__
+FIRED_COLUMNS = ("state", "warning_fired_at", "breach_fired_at", "breached_at")
 
 
 @dataclass(frozen=True)
@@ -34,35 +41,53 @@ class SweepResult:
 
 
 def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
+    """The due tickets, earliest deadline first: a range scan of its index."""
     query = (
-        select(Ticket)
+        select(Ticket.id, Ticket.priority, Ticket.subject, Ticket.center, Ticket.assignee_id)
         .where(Ticket.next_deadline_at <= now)
         .order_by(Ticket.next_deadline_at)
         .limit(batch_size)
-        .options(selectinload(Ticket.timers), selectinload(Ticket.assignee))
     )
     if skip_locked:
         query = query.with_for_update(skip_locked=True, of=Ticket)
     return query
 
 
+def _load_timers(session: Session, ticket_ids: list[int]) -> dict[int, list[SimpleNamespace]]:
+    timers: dict[int, list[SimpleNamespace]] = {tid: [] for tid in ticket_ids}
+    for row in session.execute(select(TIMERS).where(TIMERS.c.ticket_id.in_(ticket_ids))):
+        timers[row.ticket_id].append(SimpleNamespace(**row._mapping))
+    return timers
+
+
+def _store(session: Session, timers: dict[int, list[SimpleNamespace]], now: datetime) -> None:
+    changed = [
+        {"timer_id": t.id, **{column: getattr(t, column) for column in FIRED_COLUMNS}}
+        for group in timers.values()
+        for t in group
+        if t.warning_fired_at == now or t.breach_fired_at == now
+    ]
+    if changed:
+        session.execute(
+            update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")),
+            changed,
+        )
+    session.execute(
+        update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id")),
+        [{"ticket_id": tid, "next_deadline_at": next_deadline(group)}
+         for tid, group in timers.items()],
+    )
+
+
 def sweep_batch(session: Session, *, now: datetime, batch_size: int = 500) -> SweepResult:
     """Fire the due events of one batch of tickets, in the caller's transaction."""
     skip_locked = session.get_bind().dialect.name == "postgresql"
-    tickets = list(session.scalars(due_tickets_query(now, batch_size, skip_locked=skip_locked)))
+    tickets = session.execute(due_tickets_query(now, batch_size, skip_locked=skip_locked)).all()
     if not tickets:
         return SweepResult(0, 0)
-    firings = fire(session, tickets, now=now, recipients=recipients_for(session, tickets))
-    # A sweep is not an edit: the next deadline is written past the ORM so the
-    # ticket's version (the agents' edit guard) does not move.
-    session.flush()
-    session.execute(
-        update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id")),
-        [
-            {"ticket_id": t.id, "next_deadline_at": next_deadline(t.timers)}
-            for t in tickets
-        ],
-    )
+    timers = _load_timers(session, [t.id for t in tickets])
+    firings = fire(session, tickets, timers, now=now, recipients=recipients_for(session, tickets))
+    _store(session, timers, now)
     return SweepResult(len(tickets), firings)
 
 
