@@ -149,6 +149,9 @@ class BusinessCalendar:
         self._spec_json = json.dumps(spec, sort_keys=True)
         self._country_dates: dict[int, frozenset[date]] = {}
         self._blocks: dict[int, _Block] = {}
+        # The block of the latest question: consecutive questions about one
+        # ticket or one sweep mostly fall in the same quarter.
+        self._recent = _Block(0, 0, 0, [])
         self._lock = threading.Lock()
         # Any offset of the zone will do: it only guesses the block of an
         # instant, and _block_at corrects the guess by one block either way.
@@ -230,10 +233,23 @@ class BusinessCalendar:
         runs out exactly when a pause starts is due at the first business
         instant after the pause. Microseconds are the resolution.
         """
-        at = _to_us(start, "start")
-        budget = _minutes_to_us(minutes)
+        # Fast paths for the common inputs (UTC instants, whole minutes, no
+        # pauses) keep a call near a microsecond; the helpers do the rest.
+        if start.__class__ is datetime and start.tzinfo is UTC:
+            at = round(start.timestamp() * _US_PER_SECOND)
+        else:
+            at = _to_us(start, "start")
+        if minutes.__class__ is int and minutes >= 0:
+            budget = minutes * _US_PER_MINUTE
+        else:
+            budget = _minutes_to_us(minutes)
         if not pauses:
-            return _from_us(self._add(at, budget))
+            return _EPOCH + timedelta(0, 0, self._add(at, budget))
+        return self._add_with_pauses(at, budget, pauses)
+
+    def _add_with_pauses(
+        self, at: int, budget: int, pauses: Iterable[tuple[datetime, datetime | None]]
+    ) -> datetime | None:
         for pause_start, pause_end in _merge_pauses(pauses):
             if pause_end <= at:
                 continue
@@ -266,11 +282,19 @@ class BusinessCalendar:
         Limitations: on a DST change day the open intervals count the real
         time elapsed, so 08:00-20:00 across a skipped hour is 11 hours.
         """
-        start_us = _to_us(start, "start")
-        end_us = _to_us(end, "end")
+        if start.__class__ is datetime and start.tzinfo is UTC:
+            start_us = round(start.timestamp() * _US_PER_SECOND)
+        else:
+            start_us = _to_us(start, "start")
+        if end.__class__ is datetime and end.tzinfo is UTC:
+            end_us = round(end.timestamp() * _US_PER_SECOND)
+        else:
+            end_us = _to_us(end, "end")
         if end_us < start_us:
             raise InvalidInput("end is before start", field="end")
         used = self._between(start_us, end_us)
+        if not pauses:
+            return used / _US_PER_MINUTE
         for pause_start, pause_end in _merge_pauses(pauses):
             lower = max(pause_start, start_us)
             upper = min(pause_end, end_us)
@@ -342,7 +366,9 @@ class BusinessCalendar:
             yield _from_us(pending[0]), _from_us(pending[1])
 
     def _add(self, at: int, budget: int) -> int:
-        block = self._block_at(at)
+        block = self._recent
+        if at < block.start or at >= block.end:
+            block = self._recent = self._block_at(at)
         i = bisect_right(block.closes, at)
         if i < len(block.opens):
             opening = block.opens[i]
@@ -360,7 +386,9 @@ class BusinessCalendar:
         return block.opens[j] + target - block.used[j]
 
     def _between(self, start: int, end: int) -> int:
-        first = self._block_at(start)
+        first = self._recent
+        if start < first.start or start >= first.end:
+            first = self._recent = self._block_at(start)
         if end < first.end:
             return first.used_before(end) - first.used_before(start)
         used = first.total - first.used_before(start)
