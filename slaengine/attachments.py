@@ -141,7 +141,9 @@ def path_for(folder: Path, sha256: str) -> Path:
     return folder / sha256[:2] / sha256
 
 
-def _copy_limited(stream: BinaryIO, target: BinaryIO, max_bytes: int, name: str) -> tuple[str, int]:
+def _copy_limited(
+    stream: BinaryIO, target: BinaryIO, max_bytes: int, name: str
+) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     while chunk := stream.read(CHUNK_BYTES):
@@ -159,8 +161,9 @@ def _copy_limited(stream: BinaryIO, target: BinaryIO, max_bytes: int, name: str)
     return digest.hexdigest(), size
 
 
-def _store_one(folder: Path, upload: Upload, safe_name: str, content_type: str,
-               max_bytes: int) -> StoredFile:
+def _store_one(
+    folder: Path, upload: Upload, safe_name: str, content_type: str, max_bytes: int
+) -> StoredFile:
     folder.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
@@ -184,7 +187,9 @@ def remove_files(folder: Path, stored: Sequence[StoredFile]) -> None:
             path_for(folder, item.sha256).unlink(missing_ok=True)
 
 
-def store_uploads(folder: Path, uploads: Sequence[Upload], limits: Limits) -> list[StoredFile]:
+def store_uploads(
+    folder: Path, uploads: Sequence[Upload], limits: Limits
+) -> list[StoredFile]:
     """Check every upload, then copy each to disk by its hash.
 
     Nothing is written when a name, type or the count is refused; when a file
@@ -197,7 +202,9 @@ def store_uploads(folder: Path, uploads: Sequence[Upload], limits: Limits) -> li
     try:
         for upload, (safe_name, content_type) in zip(uploads, checked, strict=True):
             stored.append(
-                _store_one(folder, upload, safe_name, content_type, limits.max_file_bytes)
+                _store_one(
+                    folder, upload, safe_name, content_type, limits.max_file_bytes
+                )
             )
     except BaseException:
         remove_files(folder, stored)
@@ -205,8 +212,9 @@ def store_uploads(folder: Path, uploads: Sequence[Upload], limits: Limits) -> li
     return stored
 
 
-def attach(session: Session, message: Message, stored: Sequence[StoredFile], *,
-           now: datetime) -> list[Attachment]:
+def attach(
+    session: Session, message: Message, stored: Sequence[StoredFile], *, now: datetime
+) -> list[Attachment]:
     """Record stored files on a message (in the caller's transaction)."""
     rows = [
         Attachment(
@@ -222,6 +230,10 @@ def attach(session: Session, message: Message, stored: Sequence[StoredFile], *,
     session.add_all(rows)
     session.flush()
     for row in rows:
-        logger.info("event=attachment.stored message=%s sha256=%s size=%s",
-                    message.id, row.sha256, row.size)
+        logger.info(
+            "event=attachment.stored message=%s sha256=%s size=%s",
+            message.id,
+            row.sha256,
+            row.size,
+        )
     return rows

@@ -17,8 +17,15 @@ from slaengine.policies import default_policies, select_policy
 from slaengine.routing.centers import default_centers
 from slaengine.sla import targets_for
 
-WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
-                 "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+WEEKDAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,12 @@ def describe_minutes(minutes: float, *, business: bool, day_minutes: float = 0) 
     business day) is given.
     """
     prefix = "business " if business else ""
-    if business and day_minutes and minutes >= day_minutes and minutes % day_minutes == 0:
+    if (
+        business
+        and day_minutes
+        and minutes >= day_minutes
+        and minutes % day_minutes == 0
+    ):
         return _plural(minutes / day_minutes, "business day")
     if minutes < 60:
         return _plural(minutes, f"{prefix}minute")
@@ -77,11 +89,15 @@ def acknowledgement_promise(ticket: Ticket) -> str:
     targets = targets_for(ticket)
     minutes = targets.minutes["acknowledge"]
     if targets.calendar == "24x7":
-        return (f"an engineer will acknowledge within "
-                f"{describe_minutes(minutes, business=False)}, around the clock")
-    return (f"an engineer will acknowledge within "
-            f"{describe_minutes(minutes, business=True)} "
-            f"({business_hours_phrase(ticket.center)})")
+        return (
+            f"an engineer will acknowledge within "
+            f"{describe_minutes(minutes, business=False)}, around the clock"
+        )
+    return (
+        f"an engineer will acknowledge within "
+        f"{describe_minutes(minutes, business=True)} "
+        f"({business_hours_phrase(ticket.center)})"
+    )
 
 
 def current_commitment(ticket: Ticket) -> Commitment:
@@ -93,14 +109,20 @@ def current_commitment(ticket: Ticket) -> Commitment:
     if acknowledge is not None and acknowledge.state in ("running", "breached"):
         return Commitment(acknowledgement_promise(ticket), acknowledge.due_at)
     if ticket.status == "pending":
-        return Commitment("we are waiting for your reply; the clock is paused until then")
+        return Commitment(
+            "we are waiting for your reply; the clock is paused until then"
+        )
     update = timers.get("update")
     if update is not None and update.state in ("running", "breached"):
         business = targets_for(ticket).calendar != "24x7"
-        day_minutes = select_policy(default_policies(), _account_tier(ticket)).business_day_minutes
-        when = describe_minutes(update.target_minutes, business=business,
-                                day_minutes=day_minutes)
+        day_minutes = select_policy(
+            default_policies(), _account_tier(ticket)
+        ).business_day_minutes
+        when = describe_minutes(
+            update.target_minutes, business=business, day_minutes=day_minutes
+        )
         suffix = ", around the clock" if not business else ""
-        return Commitment(f"an engineer will update you at least every {when}{suffix}",
-                          update.due_at)
+        return Commitment(
+            f"an engineer will update you at least every {when}{suffix}", update.due_at
+        )
     return Commitment("an engineer is working on your ticket")

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from slaengine import attachments, tickets
 from slaengine.commitments import acknowledgement_promise
-from slaengine.errors import InvalidInput, NotFound
+from slaengine.errors import Conflict, InvalidInput, NotFound
 from slaengine.events import Actor, record_event
-from slaengine.models import Customer, Message, PortalLink, Ticket
-from slaengine.outbox import enqueue_email
+from slaengine.models import Attachment, Customer, Message, PortalLink, Ticket
+from slaengine.outbox import enqueue_email, staff_emails
 from slaengine.people import (
     LANGUAGES,
     find_customer,
@@ -70,8 +70,9 @@ class InvalidForm(InvalidInput):
     """Several fields at once are wrong; ``errors`` maps field to message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()),
-                         field=next(iter(errors)))
+        super().__init__(
+            "; ".join(f"{k}: {v}" for k, v in errors.items()), field=next(iter(errors))
+        )
         self.errors = errors
 
 
@@ -135,8 +136,14 @@ def is_signed(token: str, secret_key: str) -> bool:
     return hmac.compare_digest(signature, _signature(secret_key, nonce))
 
 
-def issue_link(session: Session, ticket: Ticket, customer: Customer, *,
-               settings: PortalSettings, now: datetime) -> str:
+def issue_link(
+    session: Session,
+    ticket: Ticket,
+    customer: Customer,
+    *,
+    settings: PortalSettings,
+    now: datetime,
+) -> str:
     """Create a private link to ``ticket`` for ``customer``; return its token.
 
     The token is shown once (in the email and the confirmation page); only
@@ -144,18 +151,22 @@ def issue_link(session: Session, ticket: Ticket, customer: Customer, *,
     """
     nonce = secrets.token_urlsafe(24)
     token = f"{nonce}.{_signature(settings.secret_key, nonce)}"
-    session.add(PortalLink(
-        ticket_id=ticket.id,
-        customer_id=customer.id,
-        token_hash=hash_token(token),
-        created_at=now,
-        expires_at=now + settings.link_lifetime,
-    ))
+    session.add(
+        PortalLink(
+            ticket_id=ticket.id,
+            customer_id=customer.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + settings.link_lifetime,
+        )
+    )
     session.flush()
     return token
 
 
-def find_link(session: Session, token: str, *, secret_key: str, now: datetime) -> PortalLink:
+def find_link(
+    session: Session, token: str, *, secret_key: str, now: datetime
+) -> PortalLink:
     """The live link for ``token``.
 
     :raises NotFound: for a forged, tampered, unknown or revoked token.
@@ -163,7 +174,9 @@ def find_link(session: Session, token: str, *, secret_key: str, now: datetime) -
     """
     if not is_signed(token, secret_key):
         raise NotFound("this link is not valid")
-    link = session.scalar(select(PortalLink).where(PortalLink.token_hash == hash_token(token)))
+    link = session.scalar(
+        select(PortalLink).where(PortalLink.token_hash == hash_token(token))
+    )
     if link is None or link.revoked_at is not None:
         raise NotFound("this link is not valid")
     if link.expires_at <= now:
@@ -171,21 +184,28 @@ def find_link(session: Session, token: str, *, secret_key: str, now: datetime) -
     return link
 
 
-def revoke_link(session: Session, token: str, *, secret_key: str, now: datetime) -> None:
+def revoke_link(
+    session: Session, token: str, *, secret_key: str, now: datetime
+) -> None:
     """Revoke the link for ``token`` (a no-op if it is already revoked)."""
-    link = session.scalar(select(PortalLink).where(PortalLink.token_hash == hash_token(token)))
+    link = session.scalar(
+        select(PortalLink).where(PortalLink.token_hash == hash_token(token))
+    )
     if link is None or not is_signed(token, secret_key):
         raise NotFound("this link is not valid")
     if link.revoked_at is None:
         link.revoked_at = now
-        logger.info("event=portal.link_revoked link=%s ticket=%s", link.id, link.ticket_id)
+        logger.info(
+            "event=portal.link_revoked link=%s ticket=%s", link.id, link.ticket_id
+        )
 
 
 def revoke_ticket_links(session: Session, ticket: Ticket, *, now: datetime) -> int:
     """Revoke every live link to ``ticket``; return how many."""
     links = session.scalars(
-        select(PortalLink).where(PortalLink.ticket_id == ticket.id,
-                                 PortalLink.revoked_at.is_(None))
+        select(PortalLink).where(
+            PortalLink.ticket_id == ticket.id, PortalLink.revoked_at.is_(None)
+        )
     ).all()
     for link in links:
         link.revoked_at = now
@@ -203,7 +223,9 @@ def can_see(customer: Customer, ticket: Ticket) -> bool:
     )
 
 
-def visible_tickets(session: Session, customer: Customer, *, limit: int = 50) -> list[Ticket]:
+def visible_tickets(
+    session: Session, customer: Customer, *, limit: int = 50
+) -> list[Ticket]:
     """The tickets ``customer`` may open, newest first."""
     condition = Ticket.requester_id == customer.id
     if customer.is_organization_contact and customer.organization_id is not None:
@@ -212,8 +234,14 @@ def visible_tickets(session: Session, customer: Customer, *, limit: int = 50) ->
     return list(session.scalars(query))
 
 
-def open_ticket(session: Session, token: str, ticket_id: int | None = None, *,
-                secret_key: str, now: datetime) -> PortalAccess:
+def open_ticket(
+    session: Session,
+    token: str,
+    ticket_id: int | None = None,
+    *,
+    secret_key: str,
+    now: datetime,
+) -> PortalAccess:
     """Open ``ticket_id`` (default: the link's own ticket) through a link.
 
     :raises NotFound: for a bad link or a ticket the link's customer may not
@@ -231,8 +259,14 @@ def open_ticket(session: Session, token: str, ticket_id: int | None = None, *,
 # -- the public form -------------------------------------------------------
 
 
-def _text(errors: dict[str, str], name: str, value: str, *, required: bool = True,
-          plain: bool = False) -> str:
+def _text(
+    errors: dict[str, str],
+    name: str,
+    value: str,
+    *,
+    required: bool = True,
+    plain: bool = False,
+) -> str:
     text = (value or "").strip()
     if required and not text:
         errors[name] = "This field is required."
@@ -250,8 +284,9 @@ def check_form(form: RequestForm) -> RequestForm:
     """
     errors: dict[str, str] = {}
     name = _text(errors, "name", form.name, plain=True)
-    organization = _text(errors, "organization", form.organization, required=False,
-                         plain=True)
+    organization = _text(
+        errors, "organization", form.organization, required=False, plain=True
+    )
     subject = _text(errors, "subject", form.subject)
     description = _text(errors, "description", form.description)
     email = (form.email or "").strip()
@@ -270,11 +305,21 @@ def check_form(form: RequestForm) -> RequestForm:
         errors["language"] = "Choose a language we support."
     if errors:
         raise InvalidForm(errors)
-    return RequestForm(name, email, organization, subject, description, form.impact,
-                       form.product_area, form.language)
+    return RequestForm(
+        name,
+        email,
+        organization,
+        subject,
+        description,
+        form.impact,
+        form.product_area,
+        form.language,
+    )
 
 
-def confirmation_body(ticket: Ticket, *, promise: str, url: str, expires_at: datetime) -> str:
+def confirmation_body(
+    ticket: Ticket, *, promise: str, url: str, expires_at: datetime
+) -> str:
     impact = next((label for label, p in IMPACTS.values() if p == ticket.priority), "")
     return (
         f"Hello {ticket.requester.name},\n\n"
@@ -291,9 +336,15 @@ def confirmation_body(ticket: Ticket, *, promise: str, url: str, expires_at: dat
     )
 
 
-def submit_request(session: Session, form: RequestForm, uploads: Sequence[attachments.Upload],
-                   *, settings: PortalSettings, link_url: LinkUrl,
-                   now: datetime) -> Submission:
+def submit_request(
+    session: Session,
+    form: RequestForm,
+    uploads: Sequence[attachments.Upload],
+    *,
+    settings: PortalSettings,
+    link_url: LinkUrl,
+    now: datetime,
+) -> Submission:
     """Open a ticket from the public form, store its files and mail the link.
 
     The ticket is created on the web channel, routed and its SLA timers
@@ -306,48 +357,90 @@ def submit_request(session: Session, form: RequestForm, uploads: Sequence[attach
     :raises InvalidInput: (``attachments``) for refused files; nothing is stored.
     """
     form = check_form(form)
-    stored = attachments.store_uploads(settings.attachment_folder, uploads, settings.limits)
+    stored = attachments.store_uploads(
+        settings.attachment_folder, uploads, settings.limits
+    )
     try:
-        return _open_from_form(session, form, stored, settings=settings,
-                               link_url=link_url, now=now)
+        return _open_from_form(
+            session, form, stored, settings=settings, link_url=link_url, now=now
+        )
     except BaseException:
         attachments.remove_files(settings.attachment_folder, stored)
         raise
 
 
-def _open_from_form(session: Session, form: RequestForm,
-                    stored: Sequence[attachments.StoredFile], *,
-                    settings: PortalSettings, link_url: LinkUrl, now: datetime) -> Submission:
+def _open_from_form(
+    session: Session,
+    form: RequestForm,
+    stored: Sequence[attachments.StoredFile],
+    *,
+    settings: PortalSettings,
+    link_url: LinkUrl,
+    now: datetime,
+) -> Submission:
     impact_label, priority = IMPACTS[form.impact]
     ticket = tickets.create_ticket(
-        session, subject=form.subject, description=form.description, priority=priority,
-        requester_email=form.email, requester_name=form.name,
-        organization=organization_for_email(session, form.email), language=form.language,
-        channel="web", product_area=form.product_area, now=now,
+        session,
+        subject=form.subject,
+        description=form.description,
+        priority=priority,
+        requester_email=form.email,
+        requester_name=form.name,
+        organization=organization_for_email(session, form.email),
+        language=form.language,
+        channel="web",
+        product_area=form.product_area,
+        now=now,
     )
     customer = ticket.requester
-    record_event(session, ticket, Actor.for_customer(customer), "web_form", at=now, data={
-        "impact": form.impact, "organization_name": form.organization,
-        "files": len(stored),
-    })
+    record_event(
+        session,
+        ticket,
+        Actor.for_customer(customer),
+        "web_form",
+        at=now,
+        data={
+            "impact": form.impact,
+            "organization_name": form.organization,
+            "files": len(stored),
+        },
+    )
     attachments.attach(session, ticket.messages[0], stored, now=now)
     token = issue_link(session, ticket, customer, settings=settings, now=now)
     promise = acknowledgement_promise(ticket)
     enqueue_email(
-        session, dedupe_key=f"portal-confirmation:{ticket.id}", ticket=ticket,
+        session,
+        dedupe_key=f"portal-confirmation:{ticket.id}",
+        ticket=ticket,
         recipient=customer.email,
         subject=f"[{ticket.reference}] We received your request: {ticket.subject}",
-        body=confirmation_body(ticket, promise=promise, url=link_url(token),
-                               expires_at=now + settings.link_lifetime),
-        now=now, headers={"Auto-Submitted": "auto-replied"},
+        body=confirmation_body(
+            ticket,
+            promise=promise,
+            url=link_url(token),
+            expires_at=now + settings.link_lifetime,
+        ),
+        now=now,
+        headers={"Auto-Submitted": "auto-replied"},
     )
-    logger.info("event=portal.submitted ticket=%s priority=%s impact=%s files=%s",
-                ticket.reference, priority, form.impact, len(stored))
+    logger.info(
+        "event=portal.submitted ticket=%s priority=%s impact=%s files=%s",
+        ticket.reference,
+        priority,
+        form.impact,
+        len(stored),
+    )
     return Submission(ticket=ticket, token=token, promise=promise)
 
 
-def resend_links(session: Session, email: str, *, settings: PortalSettings,
-                 link_url: LinkUrl, now: datetime) -> None:
+def resend_links(
+    session: Session,
+    email: str,
+    *,
+    settings: PortalSettings,
+    link_url: LinkUrl,
+    now: datetime,
+) -> None:
     """Mail fresh links to the address's tickets that are not closed.
 
     Says nothing either way: an unknown address, or one without open tickets,
@@ -359,8 +452,9 @@ def resend_links(session: Session, email: str, *, settings: PortalSettings,
     customer = find_customer(session, address)
     if customer is None:
         return
-    open_tickets = [t for t in visible_tickets(session, customer, limit=20)
-                    if t.status != "closed"]
+    open_tickets = [
+        t for t in visible_tickets(session, customer, limit=20) if t.status != "closed"
+    ]
     if not open_tickets:
         return
     lines = []
@@ -368,16 +462,24 @@ def resend_links(session: Session, email: str, *, settings: PortalSettings,
         token = issue_link(session, ticket, customer, settings=settings, now=now)
         lines.append(f"  {ticket.reference} {ticket.subject}\n  {link_url(token)}\n")
     enqueue_email(
-        session, dedupe_key=f"portal-links:{customer.id}:{now.isoformat()}", ticket=None,
-        recipient=customer.email, subject="Your private links to your support tickets",
-        body=(f"Hello {customer.name},\n\nYou asked for new links to your tickets. "
-              "Each link is private to you; please do not share it.\n\n"
-              + "\n".join(lines)
-              + f"\nThe links work until {now + settings.link_lifetime:%d %B %Y} (UTC).\n"
-              "If you did not ask for this, you can ignore this message.\n"),
-        now=now, headers={"Auto-Submitted": "auto-generated"},
+        session,
+        dedupe_key=f"portal-links:{customer.id}:{now.isoformat()}",
+        ticket=None,
+        recipient=customer.email,
+        subject="Your private links to your support tickets",
+        body=(
+            f"Hello {customer.name},\n\nYou asked for new links to your tickets. "
+            "Each link is private to you; please do not share it.\n\n"
+            + "\n".join(lines)
+            + f"\nThe links work until {now + settings.link_lifetime:%d %B %Y} (UTC).\n"
+            "If you did not ask for this, you can ignore this message.\n"
+        ),
+        now=now,
+        headers={"Auto-Submitted": "auto-generated"},
     )
-    logger.info("event=portal.links_resent customer=%s tickets=%s", customer.id, len(lines))
+    logger.info(
+        "event=portal.links_resent customer=%s tickets=%s", customer.id, len(lines)
+    )
 
 
 # -- on the ticket page ----------------------------------------------------
@@ -390,9 +492,16 @@ class ReplyResult:
     new_token: str | None = None
 
 
-def reply(session: Session, access: PortalAccess, body: str,
-          uploads: Sequence[attachments.Upload], *, settings: PortalSettings,
-          link_url: LinkUrl, now: datetime) -> ReplyResult:
+def reply(
+    session: Session,
+    access: PortalAccess,
+    body: str,
+    uploads: Sequence[attachments.Upload],
+    *,
+    settings: PortalSettings,
+    link_url: LinkUrl,
+    now: datetime,
+) -> ReplyResult:
     """The customer answers on the ticket page.
 
     A reply moves a pending ticket back to open and reopens a solved one
@@ -405,30 +514,49 @@ def reply(session: Session, access: PortalAccess, body: str,
     if not text:
         raise InvalidInput("body: write a message before sending", field="body")
     if len(text) > LIMITS["description"]:
-        raise InvalidInput(f"body: keep this under {LIMITS['description']} characters",
-                           field="body")
-    stored = attachments.store_uploads(settings.attachment_folder, uploads, settings.limits)
+        raise InvalidInput(
+            f"body: keep this under {LIMITS['description']} characters", field="body"
+        )
+    stored = attachments.store_uploads(
+        settings.attachment_folder, uploads, settings.limits
+    )
     try:
-        return _reply(session, access, text, stored, settings=settings,
-                      link_url=link_url, now=now)
+        return _reply(
+            session, access, text, stored, settings=settings, link_url=link_url, now=now
+        )
     except BaseException:
         attachments.remove_files(settings.attachment_folder, stored)
         raise
 
 
-def _reply(session: Session, access: PortalAccess, text: str,
-           stored: Sequence[attachments.StoredFile], *, settings: PortalSettings,
-           link_url: LinkUrl, now: datetime) -> ReplyResult:
+def _reply(
+    session: Session,
+    access: PortalAccess,
+    text: str,
+    stored: Sequence[attachments.StoredFile],
+    *,
+    settings: PortalSettings,
+    link_url: LinkUrl,
+    now: datetime,
+) -> ReplyResult:
     ticket, customer = access.ticket, access.customer
     if ticket.status == "closed":
-        follow_up = tickets.open_follow_up(session, ticket, body=text, customer=customer,
-                                           channel="web", now=now)
+        follow_up = tickets.open_follow_up(
+            session, ticket, body=text, customer=customer, channel="web", now=now
+        )
         message = follow_up.messages[0]
         attachments.attach(session, message, stored, now=now)
         token = issue_link(session, follow_up, customer, settings=settings, now=now)
         return ReplyResult(ticket=follow_up, message=message, new_token=token)
-    message = tickets.add_message(session, ticket, body=text, public=True,
-                                  actor=Actor.for_customer(customer), channel="web", now=now)
+    message = tickets.add_message(
+        session,
+        ticket,
+        body=text,
+        public=True,
+        actor=Actor.for_customer(customer),
+        channel="web",
+        now=now,
+    )
     attachments.attach(session, message, stored, now=now)
     return ReplyResult(ticket=ticket, message=message)
 
@@ -436,3 +564,81 @@ def _reply(session: Session, access: PortalAccess, text: str,
 def public_messages(ticket: Ticket) -> list[Message]:
     """The conversation a customer may read: internal notes never appear."""
     return [message for message in ticket.messages if message.public]
+
+
+MAX_REASON = 2_000
+
+
+def request_escalation(
+    session: Session, access: PortalAccess, reason: str, *, now: datetime
+) -> None:
+    """The customer asks for escalation, with a reason.
+
+    This is how a low priority ticket escalates (its policy escalates on
+    customer request only). The request is an event of kind
+    ``customer_escalation_request`` on the ticket, and the leads of the
+    ticket's center (its managers where it has no lead) hear of it through
+    the outbox. Moving the ticket up is then a person's decision.
+
+    :raises InvalidInput: (``reason``) for an empty or overlong reason.
+    :raises Conflict: on a closed ticket.
+    """
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput("reason: tell us why this needs escalation", field="reason")
+    if len(text) > MAX_REASON:
+        raise InvalidInput(
+            f"reason: keep this under {MAX_REASON} characters", field="reason"
+        )
+    ticket = access.ticket
+    if ticket.status == "closed":
+        raise Conflict("this ticket is closed; reply to open a follow-up instead")
+    event = record_event(
+        session,
+        ticket,
+        Actor.for_customer(access.customer),
+        "customer_escalation_request",
+        at=now,
+        data={"reason": text, "priority": ticket.priority, "tier": ticket.tier},
+    )
+    session.flush()
+    recipients = staff_emails(
+        session, center=ticket.center, roles=("lead",)
+    ) or staff_emails(session, center=ticket.center, roles=("manager",))
+    for address in recipients:
+        enqueue_email(
+            session,
+            dedupe_key=f"customer-escalation:{event.id}:{address}",
+            ticket=ticket,
+            recipient=address,
+            subject=(
+                f"[{ticket.reference}] Customer asks for escalation: {ticket.subject}"
+            ),
+            body=(
+                f"{access.customer.name} <{access.customer.email}> asks for ticket "
+                f"{ticket.reference} to be escalated.\n\n"
+                f"Priority: {ticket.priority}; tier: {ticket.tier}; "
+                f"status: {ticket.status}; center: {ticket.center}\n\n"
+                f"Their reason:\n{text}\n"
+            ),
+            now=now,
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+    logger.info(
+        "event=portal.escalation_requested ticket=%s notified=%s",
+        ticket.reference,
+        len(recipients),
+    )
+
+
+def find_attachment(access: PortalAccess, attachment_id: int) -> Attachment:
+    """An attachment of a public message on the accessed ticket.
+
+    :raises NotFound: for any other attachment, including one on an
+        internal note.
+    """
+    for message in public_messages(access.ticket):
+        for attachment in message.attachments:
+            if attachment.id == attachment_id:
+                return attachment
+    raise NotFound("there is no such attachment")

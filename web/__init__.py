@@ -37,4 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
+
+    from web import portal
+
+    portal.init_app(app)
     return app
