@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from slaengine import escalation
 from slaengine.models import SlaTimer, Ticket, TicketEvent, User
 from slaengine.policies import Targets, default_policies, select_policy
 from slaengine.sla.calendars import calendar_named, round_the_clock
@@ -99,10 +100,16 @@ def recipients_for(session: Session, tickets: Sequence[Any]) -> dict[int, list[s
 
 
 def refresh(session: Session, ticket: Ticket, *, now: datetime) -> None:
-    """Recompute, store and fire the ticket's timers; set its next deadline."""
+    """Recompute, store and fire the ticket's timers; set its next deadline.
+
+    The ticket's escalation rule (:mod:`slaengine.escalation`) is fired here
+    too, and its instant counts towards the next deadline.
+    """
     session.flush()
+    # An escalation rule that fires starts a response timer: fire it first.
+    escalation_at = escalation.apply_escalation_rule(session, ticket, now=now)
     _store(session, ticket, evaluate(session, ticket, now=now))
     session.flush()
     fire(session, [ticket], {ticket.id: ticket.timers}, now=now,
          recipients=recipients_for(session, [ticket]))
-    ticket.next_deadline_at = next_deadline(ticket.timers)
+    ticket.next_deadline_at = escalation.earliest(next_deadline(ticket.timers), escalation_at)

@@ -82,7 +82,8 @@ def _insert_new(session: Session, model: type, rows: list[dict], keys: list[str]
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    table = model.__table__  # Core, not the ORM's bulk path: this is the hot path
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     statement = statement.on_conflict_do_nothing(index_elements=keys)
     if returning:
         return [tuple(row) for row in session.execute(statement.returning(*returning), rows)]
@@ -119,7 +120,7 @@ def fire(
           "due_at": instant, "fired_at": now, "late": now - instant > LATE_AFTER}
          for t, timer, kind, instant in candidates],
         ["ticket_id", "metric", "cycle", "kind"],
-        returning=(SlaFiring.ticket_id, SlaFiring.metric, SlaFiring.cycle, SlaFiring.kind),
+        returning=[SlaFiring.__table__.c[name] for name in ("ticket_id", "metric", "cycle", "kind")],
     ))
     events, mails = [], []
     for ticket, timer, kind, instant in candidates:
@@ -139,7 +140,7 @@ def fire(
         logger.info("event=%s ticket=#%s metric=%s due_at=%s late=%s",
                     KIND_EVENT[kind], ticket.id, timer.metric, instant.isoformat(), late)
     if events:
-        session.execute(insert(TicketEvent), events)
+        session.execute(insert(TicketEvent.__table__), events)
     _insert_new(session, OutboxMessage, mails, ["dedupe_key"])
     return len(inserted)
 

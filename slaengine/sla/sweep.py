@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from slaengine.escalation import earliest, sweep_escalations
 from slaengine.models import SlaTimer, Ticket
 from slaengine.sla import recipients_for
 from slaengine.sla.firing import fire, next_deadline
@@ -55,12 +56,20 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
 
 def _load_timers(session: Session, ticket_ids: list[int]) -> dict[int, list[SimpleNamespace]]:
     timers: dict[int, list[SimpleNamespace]] = {tid: [] for tid in ticket_ids}
-    for row in session.execute(select(TIMERS).where(TIMERS.c.ticket_id.in_(ticket_ids))):
-        timers[row.ticket_id].append(SimpleNamespace(**row._mapping))
+    result = session.execute(select(TIMERS).where(TIMERS.c.ticket_id.in_(ticket_ids)))
+    keys = list(result.keys())
+    for row in result:
+        timer = SimpleNamespace(**dict(zip(keys, row, strict=True)))
+        timers[timer.ticket_id].append(timer)
     return timers
 
 
-def _store(session: Session, timers: dict[int, list[SimpleNamespace]], now: datetime) -> None:
+def _store(
+    session: Session,
+    timers: dict[int, list[SimpleNamespace]],
+    now: datetime,
+    escalation_at: dict[int, datetime | None],
+) -> None:
     changed = [
         {"timer_id": t.id, **{column: getattr(t, column) for column in FIRED_COLUMNS}}
         for group in timers.values()
@@ -74,7 +83,8 @@ def _store(session: Session, timers: dict[int, list[SimpleNamespace]], now: date
         )
     session.execute(
         update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id")),
-        [{"ticket_id": tid, "next_deadline_at": next_deadline(group)}
+        [{"ticket_id": tid,
+          "next_deadline_at": earliest(next_deadline(group), escalation_at.get(tid))}
          for tid, group in timers.items()],
     )
 
@@ -85,9 +95,12 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = 500) -> Sw
     tickets = session.execute(due_tickets_query(now, batch_size, skip_locked=skip_locked)).all()
     if not tickets:
         return SweepResult(0, 0)
-    timers = _load_timers(session, [t.id for t in tickets])
+    ticket_ids = [t.id for t in tickets]
+    # Escalation rules first: one that fires restarts the ticket's timers.
+    escalation_at = sweep_escalations(session, ticket_ids, now=now)
+    timers = _load_timers(session, ticket_ids)
     firings = fire(session, tickets, timers, now=now, recipients=recipients_for(session, tickets))
-    _store(session, timers, now)
+    _store(session, timers, now, escalation_at)
     return SweepResult(len(tickets), firings)
 
 
