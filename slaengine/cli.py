@@ -143,6 +143,20 @@ def sweep(context: Context) -> None:
     click.echo(f"Swept {result.tickets} due tickets, fired {result.firings} events.")
 
 
+@main.command("timers")
+@click.argument("ticket_id", type=int)
+@pass_context
+def timers_command(context: Context, ticket_id: int) -> None:
+    """Show a ticket's SLA timers: target, state and due time (UTC and local)."""
+    from slaengine.clock import utcnow
+    from slaengine.sla.report import describe_timers
+    from slaengine.tickets import get_ticket
+
+    with context.database.session() as session:
+        ticket = get_ticket(session, ticket_id)
+        click.echo(describe_timers(session, ticket, now=utcnow()))
+
+
 @main.command()
 @pass_context
 def scheduler(context: Context) -> None:

@@ -112,3 +112,23 @@ def test_bad_setting_stops_with_one_line_naming_it(tmp_path):
     assert result.stderr.strip() == (
         "Error: DATABASE_URL must be sqlite:// or postgresql://, got 'mysql'"
     )
+
+
+def test_timers_command_shows_due_times_in_utc_and_at_the_center(cli, database):
+    from datetime import UTC, datetime
+
+    from slaengine import tickets as ticket_service
+    from slaengine.people import create_organization
+
+    with database.session() as session:
+        org = create_organization(session, name="Sakura", region="apac", email_domain="sk.example")
+        ticket = ticket_service.create_ticket(
+            session, subject="Down", description="All down", priority="critical",
+            requester_email="a@sk.example", organization=org,
+            now=datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+    output = cli("timers", str(ticket.id)).output
+    assert "center apac" in output
+    assert ("acknowledge        breached  target 15 min (24x7), due 2026-12-02 01:15:00 UTC "
+            "(Wed 2026-12-02 09:15 +08)") in output
+    assert "resolution         breached  target 240 min (24x7), due 2026-12-02 05:00:00 UTC" in output
+    assert cli("timers", "999999").output == "Error: ticket #999999 does not exist\n"
