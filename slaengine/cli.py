@@ -114,6 +114,44 @@ def create_user_command(context: Context, email, name, password, role, center, t
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@main.command("create-token")
+@click.option("--email", required=True, help="The staff user the token acts as.")
+@click.option("--name", default="", help="What the token is for, e.g. monitoring.")
+@pass_context
+def create_token_command(context: Context, email: str, name: str) -> None:
+    """Create a REST API token; it is shown once, alone on the last line."""
+    from slaengine.api_tokens import create_token, find_user
+    from slaengine.clock import utcnow
+
+    with context.database.session() as session:
+        user = find_user(session, email)
+        token, plain = create_token(session, user, name=name, now=utcnow())
+        click.echo(f"API token {token.id} for {user.email} ({user.role}); "
+                   "keep it now, it is not shown again:")
+        click.echo(plain)
+
+
+@main.command("revoke-token")
+@click.option("--id", "token_id", type=int, default=None, help="One token.")
+@click.option("--email", default=None, help="Every token of this user.")
+@pass_context
+def revoke_token_command(context: Context, token_id: int | None,
+                         email: str | None) -> None:
+    """Revoke an API token by id, or every token of a user."""
+    from slaengine.api_tokens import find_user, revoke_token, revoke_user_tokens
+    from slaengine.clock import utcnow
+
+    if (token_id is None) == (email is None):
+        raise click.UsageError("give exactly one of --id and --email")
+    with context.database.session() as session:
+        if token_id is not None:
+            revoke_token(session, token_id, now=utcnow())
+            click.echo(f"Revoked API token {token_id}.")
+        else:
+            count = revoke_user_tokens(session, find_user(session, email), now=utcnow())
+            click.echo(f"Revoked {count} API token(s) of {email}.")
+
+
 @main.command()
 @click.option("--tickets", default=200, show_default=True, help="How many tickets.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has users.")

@@ -1,4 +1,4 @@
-"""Delivering the outbox: email over SMTP, with retries and backoff.
+"""Delivering the outbox: email over SMTP and webhooks over HTTP, with retries.
 
 With no ``SMTP_HOST`` set, emails are written as ``.eml`` files under the
 instance folder's ``mail/`` directory instead, so a demo shows what would
@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from slaengine.config import Settings
 from slaengine.models import OutboxMessage
+from slaengine.webhooks import DeliveryFailed, deliver_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,11 @@ def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100
             query = query.with_for_update(skip_locked=True)
         for row in session.scalars(query):
             try:
-                _send(build_email(row, settings, now), settings)
-            except (OSError, smtplib.SMTPException) as exc:
+                if row.kind == "webhook":
+                    deliver_webhook(session, row, now=now)
+                else:
+                    _send(build_email(row, settings, now), settings)
+            except (OSError, smtplib.SMTPException, DeliveryFailed) as exc:
                 _schedule_retry(row, exc, now)
                 continue
             row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1

@@ -24,6 +24,7 @@ from slaengine.events import Actor, record_event
 from slaengine.models import CHANNELS, PRIORITIES, Customer, Message, Organization, Ticket, User
 from slaengine.people import check_language, get_or_create_customer
 from slaengine.routing import route_ticket
+from slaengine.webhooks import enqueue_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ def create_ticket(
               "follow_up_of": follow_up_of.id if follow_up_of else None},
     )
     _touch(session, ticket, now, is_new=True)
+    enqueue_webhooks(session, ticket, "ticket.created", {"channel": channel}, now)
     logger.info(
         "event=ticket.created ticket=%s priority=%s center=%s channel=%s",
         ticket.reference, priority, route.center, channel,
@@ -260,6 +262,8 @@ def _set_status(session: Session, ticket: Ticket, status: str, actor: Actor, now
         ticket.solved_at = None
     record_event(session, ticket, actor, "status", at=now, field="status",
                  before=before, after=status)
+    enqueue_webhooks(session, ticket, "ticket.status_changed",
+                     {"from": before, "to": status}, now)
     logger.info("event=ticket.status ticket=%s from=%s to=%s", ticket.reference, before, status)
 
 

@@ -41,4 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import portal
 
     portal.init_app(app)
+
+    from web import api
+
+    api.init_app(app)
     return app

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from slaengine.models import OutboxMessage, SlaFiring, TicketEvent
+from slaengine.webhooks import enqueue_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ def fire(
                                 recipients.get(ticket.id, ())))
         logger.info("event=%s ticket=#%s metric=%s due_at=%s late=%s",
                     KIND_EVENT[kind], ticket.id, timer.metric, instant.isoformat(), late)
+        enqueue_webhooks(session, ticket, f"sla.{kind}", {"metric": timer.metric,
+                         "due_at": instant.isoformat(), "late": late}, now)
     if events:
         session.execute(insert(TicketEvent.__table__), events)
     _insert_new(session, OutboxMessage, mails, ["dedupe_key"])
