@@ -1,4 +1,4 @@
-"""The scheduler: the SLA sweep and outbox delivery, as jobs declared as data.
+"""The scheduler: SLA sweep, outbox delivery, follow-the-sun, as jobs (data).
 
 It runs in its own process (``slaengine scheduler``) or beside the web
 server (``slaengine run``); never inside the app factory, where reloaders and
@@ -22,6 +22,7 @@ from slaengine.config import Settings
 from slaengine.db import Database
 from slaengine.delivery import deliver_due
 from slaengine.models import SchedulerRun
+from slaengine.routing import run_handoffs
 from slaengine.sla.sweep import run_sweep
 
 logger = logging.getLogger(__name__)
@@ -42,10 +43,16 @@ def _deliver(database: Database, settings: Settings) -> object:
     return deliver_due(database, settings, now=utcnow())
 
 
+def _follow_the_sun(database: Database, settings: Settings) -> object:
+    return run_handoffs(database, now=utcnow())
+
+
 def jobs(settings: Settings) -> list[Job]:
     return [
         Job("sla-sweep", settings.sweep_interval_seconds, _sweep),
         Job("outbox-delivery", settings.outbox_interval_seconds, _deliver),
+        # Hand-offs are checked at the clock's pace: a peak ends on the minute.
+        Job("follow-the-sun", settings.sweep_interval_seconds, _follow_the_sun),
     ]
 
 

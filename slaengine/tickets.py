@@ -24,6 +24,7 @@ from slaengine.events import Actor, record_event
 from slaengine.models import CHANNELS, PRIORITIES, Customer, Message, Organization, Ticket, User
 from slaengine.people import check_language, get_or_create_customer
 from slaengine.routing import route_ticket
+from slaengine.routing.assignment import assign_automatically
 from slaengine.webhooks import enqueue_webhooks
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,14 @@ def _touch(session: Session, ticket: Ticket, now: datetime, *, is_new: bool = Fa
     except StaleDataError:
         session.rollback()
         raise StaleVersion(ticket.id, ticket.version, ticket.version + 1) from None
+
+
+def save_change(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Stamp a change another service made to ``ticket`` (routing, escalation).
+
+    Moves the version, re-evaluates the SLA and writes, like every change here.
+    """
+    _touch(session, ticket, now)
 
 
 def _check_text(value: str, field: str, limit: int) -> str:
@@ -179,6 +188,7 @@ def create_ticket(
         data={"route": route.reason, "channel": channel,
               "follow_up_of": follow_up_of.id if follow_up_of else None},
     )
+    assign_automatically(session, ticket, now=now)
     _touch(session, ticket, now, is_new=True)
     enqueue_webhooks(session, ticket, "ticket.created", {"channel": channel}, now)
     logger.info(

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from datetime import date, datetime, timedelta
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+import holidays as holidays_lib
+import pytz
 from marshmallow import Schema, ValidationError, fields, validate
 
 from slaengine.calendars import BusinessCalendar
@@ -21,6 +24,9 @@ from slaengine.models import REGIONS
 DEFAULT_FILE = Path(__file__).resolve().parent / "centers.json"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIME = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+# Critical and high tickets are covered around the clock, holidays included;
+# a center's holiday takes it off peak for medium and low work only.
+ROUND_THE_CLOCK_PRIORITIES = ("critical", "high")
 
 
 class CenterSchema(Schema):
@@ -44,7 +50,9 @@ class CenterSchema(Schema):
     )
     holiday_country = fields.String(load_default=None)
     holiday_subdivision = fields.String(load_default=None)
-    regions = fields.List(fields.String(validate=validate.OneOf(REGIONS)), load_default=list)
+    regions = fields.List(
+        fields.String(validate=validate.OneOf(REGIONS)), load_default=list
+    )
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,10 @@ class Center:
 
     def peak_calendar_spec(self) -> dict[str, Any]:
         """Peak staffing every day of the week, holidays included."""
-        return {"tz": self.tz, "hours": {day: [list(self.peak_hours)] for day in WEEKDAYS}}
+        return {
+            "tz": self.tz,
+            "hours": {day: [list(self.peak_hours)] for day in WEEKDAYS},
+        }
 
     @property
     def business_calendar(self) -> BusinessCalendar:
@@ -85,6 +96,43 @@ class Center:
     @property
     def peak_calendar(self) -> BusinessCalendar:
         return BusinessCalendar.from_spec(self.peak_calendar_spec())
+
+    @cached_property
+    def _holidays(self) -> holidays_lib.HolidayBase | None:
+        if not self.holiday_country:
+            return None
+        return holidays_lib.country_holidays(
+            self.holiday_country, subdiv=self.holiday_subdivision
+        )
+
+    def local_date(self, at: datetime) -> date:
+        """The center's wall-clock date at the aware instant ``at``."""
+        return at.astimezone(pytz.timezone(self.tz)).date()
+
+    def is_holiday(self, at: datetime) -> bool:
+        """Whether ``at`` falls on a public holiday of the center's own date."""
+        return self._holidays is not None and self.local_date(at) in self._holidays
+
+    def is_in_peak(self, at: datetime, *, priority: str) -> bool:
+        """Whether the center works ``priority`` tickets at peak strength at ``at``.
+
+        Limitations: a holiday takes the center off peak for medium and low
+        only; critical and high are staffed every day of the year.
+        """
+        if not self.peak_calendar.is_open(at):
+            return False
+        return priority in ROUND_THE_CLOCK_PRIORITIES or not self.is_holiday(at)
+
+    def peak_ends_at(self, at: datetime) -> datetime | None:
+        """The instant the peak hours running at ``at`` end; None off peak.
+
+        Limitations: on a DST change day the local 20:00 is still the end,
+        so the peak lasts 11 or 13 real hours.
+        """
+        if not self.peak_calendar.is_open(at):
+            return None
+        _, ends_at = next(self.peak_calendar.open_intervals(at, at + timedelta(days=2)))
+        return ends_at
 
 
 def load_centers(path: Path) -> dict[str, Center]:
@@ -105,7 +153,9 @@ def load_centers(path: Path) -> dict[str, Center]:
             data = CenterSchema().load(entry)
         except ValidationError as exc:
             field, messages = next(iter(exc.messages.items()))
-            raise ConfigError(f"{path}: center {label!r}: {field}: {messages}") from None
+            raise ConfigError(
+                f"{path}: center {label!r}: {field}: {messages}"
+            ) from None
         center = Center(
             code=data["code"],
             name=data["name"],
@@ -119,9 +169,22 @@ def load_centers(path: Path) -> dict[str, Center]:
         )
         if center.code in centers:
             raise ConfigError(f"{path}: center {center.code!r} appears twice")
+        if center.peak_hours[0] == center.peak_hours[1]:
+            raise ConfigError(
+                f"{path}: center {center.code!r}: peak_hours: opening and closing "
+                f"are both {center.peak_hours[0]}"
+            )
+        for other in centers.values():
+            shared = set(center.regions) & set(other.regions)
+            if shared:
+                raise ConfigError(
+                    f"{path}: center {center.code!r}: regions: {sorted(shared)[0]!r} "
+                    f"is already served by {other.code!r}"
+                )
         try:
             center.business_calendar  # noqa: B018 - validates zone, hours, holidays
-        except ConfigError as exc:
+            center.is_holiday(datetime(2026, 1, 1, tzinfo=pytz.utc))
+        except (ConfigError, NotImplementedError) as exc:
             raise ConfigError(f"{path}: center {center.code!r}: {exc}") from None
         centers[center.code] = center
     return centers

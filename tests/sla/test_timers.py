@@ -171,6 +171,7 @@ def test_solved_one_second_before_the_resolution_breach(
     assert {m: timer.state for m, timer in t.items()} == {
         "acknowledge": "met", "expert_engaged": "met", "workaround": "met",
         "resolution": "met", "update": "breached",  # no update in 4 hours
+        "executive_response": "breached",  # escalated at 1 h, no executive answered
     }
     assert t["resolution"].used_minutes == pytest.approx(240 - 1 / 60)
     frozen_clock.move_to(start + timedelta(hours=5))
