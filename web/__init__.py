@@ -45,4 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import api
 
     api.init_app(app)
+
+    from web import agent
+
+    agent.init_app(app)
     return app
