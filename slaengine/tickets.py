@@ -81,8 +81,8 @@ def _touch(session: Session, ticket: Ticket, now: datetime, *, is_new: bool = Fa
     ticket.updated_at = now
     if not is_new:
         ticket.version += 1
-    sla.refresh(session, ticket, now=now)
     try:
+        sla.refresh(session, ticket, now=now)
         session.flush()
     except StaleDataError:
         session.rollback()

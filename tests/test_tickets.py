@@ -187,3 +187,28 @@ def test_stale_version_is_refused_and_changes_nothing(db_session, make_ticket, a
                                        expected_version=seen, now=T0)
     assert ticket.priority == "high"
     assert count(db_session, Message) == notes
+
+
+def test_two_sessions_editing_the_same_ticket_cannot_overwrite_each_other(database):
+    with database.session() as session:
+        ticket_id = ticket_service.create_ticket(
+            session, subject="Slow", description="Slow pages", priority="medium",
+            requester_email="pat@customer.example", now=T0).id
+    system = Actor.system()
+    first, second = database.sessionmaker(), database.sessionmaker()
+    mine = ticket_service.get_ticket(first, ticket_id)
+    theirs = ticket_service.get_ticket(second, ticket_id)
+
+    ticket_service.change_priority(first, mine, "high", actor=system, now=T0)
+    first.commit()
+    with pytest.raises(StaleVersion, match=f"ticket #{ticket_id} was changed by someone else"):
+        ticket_service.change_priority(second, theirs, "low", actor=system, now=T0)
+    second.rollback()
+    first.close()
+    second.close()
+
+    with database.session() as session:
+        ticket = ticket_service.get_ticket(session, ticket_id)
+        assert ticket.priority == "high"
+        kinds = [e.kind for e in events(session, ticket)]
+        assert kinds.count("priority") == 1
