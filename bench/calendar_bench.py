@@ -334,7 +334,7 @@ def run(starts, peer_starts, repeats):
                     errors[name, "add", minutes, lib] = kinds
                     pairs = [(s, minutes) for s in timed]
                     rates[name, "add", minutes, lib] = measure(
-                        add, pairs, repeats if ours else 3
+                        add, pairs, repeats if ours else 3, not ours
                     )
                 if between is not None:
                     kinds = Counter()
