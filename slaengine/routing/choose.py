@@ -100,9 +100,19 @@ def most_peak_left(
     return best
 
 
-def _soonest_peak(centers: list[Center], at: datetime) -> Center:
-    """The center whose peak hours start first after ``at``."""
-    return min(centers, key=lambda center: center.peak_calendar.next_opening(at))
+def _soonest_opening(centers: list[Center], at: datetime, priority: str) -> Center:
+    """The center that opens first after ``at`` for work of ``priority``.
+
+    Critical and high wait for peak hours; medium and low for business
+    hours, which skip weekends and the center's holidays.
+    """
+
+    def opens_at(center: Center) -> datetime:
+        if priority in FOLLOW_THE_SUN:
+            return center.peak_calendar.next_opening(at)
+        return center.business_calendar.next_opening(at)
+
+    return min(centers, key=opens_at)
 
 
 def _home_center(
@@ -122,7 +132,7 @@ def _home_center(
     in_peak = most_peak_left(pool, at, priority=priority)
     if in_peak is not None:
         return in_peak, f"region unknown, {in_peak.name} in peak hours"
-    first = _soonest_peak(pool, at)
+    first = _soonest_opening(pool, at, priority)
     return first, f"region unknown, no center in peak hours, {first.name} opens first"
 
 
