@@ -40,8 +40,9 @@ class Text(fields.String):
         return text
 
 
-def _id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+def _id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
+    """A row id; ``strict`` refuses ``"5"`` in JSON (queries are all strings)."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 def _instant(description: str, **kwargs: Any) -> fields.AwareDateTime:
@@ -205,9 +206,9 @@ class TicketQuerySchema(Schema):
     priority = fields.List(_choice(PRIORITIES), metadata={"description": "Repeatable."})
     center = _choice(REGIONS)
     tier = fields.Integer(validate=validate.Range(1, 3))
-    assignee = _id(metadata={"description": "A user id."})
+    assignee = _id(strict=False, metadata={"description": "A user id."})
     unassigned = fields.Boolean()
-    organization = _id(metadata={"description": "An organization id."})
+    organization = _id(strict=False, metadata={"description": "An organization id."})
     requester = Text(validate=validate.Length(1, 320),
                      metadata={"description": "The requester's email."})
     tag = Text(validate=validate.Length(1, MAX_TAG))

@@ -188,7 +188,7 @@ def find(args: dict[str, Any]):
     return page_body(page)
 
 
-@blueprint.route("/tickets/<int:ticket_id>", methods=["GET"])
+@blueprint.route("/tickets/<int(max=2147483647):ticket_id>", methods=["GET"])
 @requires("tickets:read")
 @blueprint.response(200, schemas.TicketDetailSchema, headers=ETAG_HEADER)
 def ticket(ticket_id: int):
@@ -197,7 +197,7 @@ def ticket(ticket_id: int):
     return with_etag(_detail(found), found)
 
 
-@blueprint.route("/tickets/<int:ticket_id>", methods=["PATCH"])
+@blueprint.route("/tickets/<int(max=2147483647):ticket_id>", methods=["PATCH"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.TicketPatchSchema)
 @blueprint.response(200, schemas.TicketDetailSchema, headers=ETAG_HEADER)
@@ -228,7 +228,7 @@ def change(data: dict[str, Any], ticket_id: int):
     return with_etag(_detail(found), found)
 
 
-@blueprint.route("/tickets/<int:ticket_id>/escalate", methods=["POST"])
+@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/escalate", methods=["POST"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.EscalateSchema)
 @blueprint.response(200, schemas.TicketDetailSchema, headers=ETAG_HEADER)
@@ -245,7 +245,7 @@ def escalate(data: dict[str, Any], ticket_id: int):
     return with_etag(_detail(found), found)
 
 
-@blueprint.route("/tickets/<int:ticket_id>/messages", methods=["GET"])
+@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/messages", methods=["GET"])
 @requires("tickets:read")
 @blueprint.arguments(schemas.PageQuerySchema, location="query", unknown="raise")
 @blueprint.response(200, schemas.MessagePageSchema)
@@ -270,7 +270,7 @@ def _message(message: Message) -> Enriched:
     return Enriched(message, author=author)
 
 
-@blueprint.route("/tickets/<int:ticket_id>/messages", methods=["POST"])
+@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/messages", methods=["POST"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.MessageCreateSchema)
 @blueprint.response(201, schemas.MessageSchema, headers=ETAG_HEADER)
@@ -290,7 +290,7 @@ def reply(data: dict[str, Any], ticket_id: int):
     return with_etag(_message(message), found, 201)
 
 
-@blueprint.route("/tickets/<int:ticket_id>/events", methods=["GET"])
+@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/events", methods=["GET"])
 @requires("tickets:read")
 @blueprint.arguments(schemas.PageQuerySchema, location="query", unknown="raise")
 @blueprint.response(200, schemas.EventPageSchema)

@@ -46,7 +46,7 @@ def create_webhook(data: dict[str, Any]):
     return hook
 
 
-@blueprint.route("/webhooks/<int:webhook_id>", methods=["DELETE"])
+@blueprint.route("/webhooks/<int(max=2147483647):webhook_id>", methods=["DELETE"])
 @requires("webhooks:manage")
 @blueprint.response(204)
 def delete_webhook(webhook_id: int):
@@ -56,7 +56,7 @@ def delete_webhook(webhook_id: int):
     db.commit()
 
 
-@blueprint.route("/webhooks/<int:webhook_id>/deliveries", methods=["GET"])
+@blueprint.route("/webhooks/<int(max=2147483647):webhook_id>/deliveries", methods=["GET"])
 @requires("webhooks:manage")
 @blueprint.response(200, schemas.DeliveryListSchema)
 def deliveries(webhook_id: int):
