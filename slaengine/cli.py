@@ -229,5 +229,12 @@ def run(context: Context, host: str | None, port: int | None, threads: int) -> N
         scheduler.shutdown(wait=False)
 
 
+# Mail commands (mailgate, lmtp, mail ...) live with the mail package.
+from slaengine.mail.commands import COMMANDS as _MAIL_COMMANDS  # noqa: E402
+
+for _command in _MAIL_COMMANDS:
+    main.add_command(_command)
+
+
 if __name__ == "__main__":
     main()

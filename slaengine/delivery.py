@@ -13,12 +13,13 @@ import logging
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from slaengine.config import Settings
+from slaengine.mail import outbound
 from slaengine.models import OutboxMessage
 from slaengine.webhooks import DeliveryFailed, deliver_webhook
 
@@ -28,21 +29,10 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 
 
-def build_email(row: OutboxMessage, settings: Settings, now: datetime) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = row.recipient
-    message["Subject"] = row.subject
-    message["Date"] = format_datetime(now)
-    domain = settings.mail_from.rpartition("@")[2] or "localhost"
-    message["Message-ID"] = row.headers.get("Message-ID") or make_msgid(
-        idstring=f"outbox{row.id}", domain=domain
-    )
-    for name, value in row.headers.items():
-        if name != "Message-ID":
-            message[name] = value
-    message.set_content(row.body)
-    return message
+def build_email(session: Session, row: OutboxMessage, settings: Settings,
+                now: datetime) -> EmailMessage:
+    """The MIME message for an outbox email (see :mod:`slaengine.mail.outbound`)."""
+    return outbound.build_email(session, row, settings, now)
 
 
 def _send(message: EmailMessage, settings: Settings) -> None:
@@ -52,8 +42,7 @@ def _send(message: EmailMessage, settings: Settings) -> None:
         name = message["Message-ID"].strip("<>").replace("/", "_")
         Path(folder / f"{name}.eml").write_bytes(bytes(message))
         return
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        smtp.send_message(message)
+    outbound.send_smtp(message, settings)
 
 
 def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100) -> int:
@@ -73,7 +62,7 @@ def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100
                 if row.kind == "webhook":
                     deliver_webhook(session, row, now=now)
                 else:
-                    _send(build_email(row, settings, now), settings)
+                    _send(build_email(session, row, settings, now), settings)
             except (OSError, smtplib.SMTPException, DeliveryFailed) as exc:
                 _schedule_retry(row, exc, now)
                 continue

@@ -47,8 +47,28 @@ def _follow_the_sun(database: Database, settings: Settings) -> object:
     return run_handoffs(database, now=utcnow())
 
 
+def _mail_intake(database: Database, settings: Settings) -> object:
+    from slaengine.mail.intake import process_waiting
+
+    return process_waiting(database, settings=settings, now=utcnow())
+
+
+def _mail_imap(database: Database, settings: Settings) -> object:
+    from slaengine.mail.imap import poll_imap
+
+    return poll_imap(database, settings, now=utcnow())
+
+
+def _mail_jobs(settings: Settings) -> list[Job]:
+    """Messages a crash left unprocessed; IMAP polling where configured."""
+    found = [Job("mail-intake", 60.0, _mail_intake)]
+    if settings.mail.imap is not None:
+        found.append(Job("mail-imap", settings.mail.imap.interval_seconds, _mail_imap))
+    return found
+
+
 def jobs(settings: Settings) -> list[Job]:
-    return [
+    return _mail_jobs(settings) + [
         Job("sla-sweep", settings.sweep_interval_seconds, _sweep),
         Job("outbox-delivery", settings.outbox_interval_seconds, _deliver),
         # Hand-offs are checked at the clock's pace: a peak ends on the minute.

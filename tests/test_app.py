@@ -36,7 +36,8 @@ def test_healthz_sees_the_scheduler_once_its_sweep_has_run(app, database):
         run_job(job, database, settings)
     body = app.test_client().get("/healthz").json
     assert body["scheduler"]["running"] is True
-    assert set(body["scheduler"]["jobs"]) == {"sla-sweep", "outbox-delivery", "follow-the-sun"}
+    assert set(body["scheduler"]["jobs"]) == {
+        "sla-sweep", "outbox-delivery", "follow-the-sun", "mail-intake"}
     assert body["scheduler"]["jobs"]["sla-sweep"]["last_error"] is None
 
 
