@@ -54,9 +54,13 @@ def duration(seconds: float) -> str:
 
 
 def business_minutes(minutes: float | None) -> str:
+    """Business time in hours and minutes: never days, whose length varies."""
     if minutes is None:
         return "—"
-    return duration(minutes * 60)
+    hours, rest = divmod(round(minutes), 60)
+    if not hours:
+        return f"{rest}m"
+    return f"{hours}h {rest:02d}m" if rest else f"{hours}h"
 
 
 def badge_text(badge: SlaBadge, now: datetime) -> str:
