@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from slaengine import tickets as ticket_service
 from slaengine.events import Actor
-from slaengine.mail.outbound import thread_headers, ticket_subject
+from slaengine.mail.outbound import participant_emails, thread_headers, ticket_subject
 from slaengine.models import Message, Ticket
 from slaengine.outbox import enqueue_email
 
@@ -34,7 +34,8 @@ def reply_to_customer(
     expected_version: int | None = None,
     now: datetime,
 ) -> Message:
-    """Add a public reply and queue its email to the requester.
+    """Add a public reply and queue its email to the requester, copying the
+    ticket's participants.
 
     The reply has the status effects of
     :func:`slaengine.tickets.add_message` (it opens a new ticket and meets
@@ -56,6 +57,10 @@ def reply_to_customer(
         now=now,
     )
     recipient = ticket.requester.email
+    headers = {**thread_headers(session, ticket), "_human": True}
+    participants = participant_emails(session, ticket)
+    if participants:
+        headers["Cc"] = ", ".join(participants)
     enqueue_email(
         session,
         dedupe_key=f"reply:{message.id}:{recipient}",
@@ -63,8 +68,8 @@ def reply_to_customer(
         recipient=recipient,
         subject=ticket_subject(ticket.subject, ticket.id),
         body=message.body_text + FOOTER.format(reference=ticket.reference),
-        # A person wrote it: delivery leaves out Auto-Submitted.
-        headers={**thread_headers(session, ticket), "_human": True},
+        # A person wrote it (``_human``): delivery leaves out Auto-Submitted.
+        headers=headers,
         now=now,
     )
     return message
