@@ -87,7 +87,9 @@ def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
 def revoke_user_tokens(session: Session, user: User, *, now: datetime) -> int:
     """Revoke every live token of ``user``; returns how many were live."""
     tokens = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+        )
     ).all()
     for token in tokens:
         token.revoked_at = now

@@ -115,8 +115,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         try:
             key = datetime.fromisoformat(key)
         except (TypeError, ValueError):
-            raise InvalidInput("cursor: not a cursor this API gave out",
-                               field="cursor") from None
+            raise InvalidInput(
+                "cursor: not a cursor this API gave out", field="cursor"
+            ) from None
     return key, row_id
 
 
@@ -126,7 +127,9 @@ def _sort_key(name: str) -> ColumnElement[Any]:
     if name == "updated":
         return Ticket.updated_at
     if name == "next_deadline":
-        return func.coalesce(Ticket.next_deadline_at, literal(NO_DEADLINE, UTCDateTime()))
+        return func.coalesce(
+            Ticket.next_deadline_at, literal(NO_DEADLINE, UTCDateTime())
+        )
     return case({p: rank for rank, p in enumerate(PRIORITIES)}, value=Ticket.priority)
 
 
@@ -179,7 +182,9 @@ def _filtered(query: Select, wanted: TicketFilter, dialect: str) -> Select:
         conditions.append(Ticket.assignee_id == wanted.assignee_id)
     if wanted.unassigned is not None:
         column = Ticket.assignee_id
-        conditions.append(column.is_(None) if wanted.unassigned else column.is_not(None))
+        conditions.append(
+            column.is_(None) if wanted.unassigned else column.is_not(None)
+        )
     if wanted.organization_id is not None:
         conditions.append(Ticket.organization_id == wanted.organization_id)
     if wanted.requester_email is not None:
@@ -248,8 +253,13 @@ def list_tickets(
 
 
 def page_by_id(
-    session: Session, query: Select, column: Any, *, kind: str,
-    cursor: str | None, limit: int,
+    session: Session,
+    query: Select,
+    column: Any,
+    *,
+    kind: str,
+    cursor: str | None,
+    limit: int,
 ) -> Page:
     """A page of ``query`` in ``column`` (an id) order, for the simple lists.
 
@@ -272,8 +282,9 @@ def messages_page(
 ) -> Page:
     """The ticket's conversation, oldest first: replies and internal notes."""
     query = select(Message).where(Message.ticket_id == ticket.id)
-    return page_by_id(session, query, Message.id, kind="messages",
-                      cursor=cursor, limit=limit)
+    return page_by_id(
+        session, query, Message.id, kind="messages", cursor=cursor, limit=limit
+    )
 
 
 def events_page(
@@ -281,8 +292,9 @@ def events_page(
 ) -> Page:
     """The ticket's audit log in the order it was written."""
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-    return page_by_id(session, query, TicketEvent.id, kind="events",
-                      cursor=cursor, limit=limit)
+    return page_by_id(
+        session, query, TicketEvent.id, kind="events", cursor=cursor, limit=limit
+    )
 
 
 def _contains(text: str) -> str:
@@ -300,8 +312,14 @@ def organizations_page(
         query = query.where(
             func.lower(Organization.name).like(_contains(name), escape="\\")
         )
-    return page_by_id(session, query, Organization.id, kind="organizations",
-                      cursor=cursor, limit=limit)
+    return page_by_id(
+        session,
+        query,
+        Organization.id,
+        kind="organizations",
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 def users_page(
@@ -329,8 +347,7 @@ def users_page(
         query = query.where(User.tier == tier)
     if active is not None:
         query = query.where(User.active.is_(active))
-    page = page_by_id(session, query, User.id, kind="users", cursor=cursor,
-                      limit=limit)
+    page = page_by_id(session, query, User.id, kind="users", cursor=cursor, limit=limit)
     if language is None:
         return page
     return Page([u for u in page.items if language in u.languages], page.next_cursor)
@@ -364,7 +381,8 @@ def ticket_overview(session: Session, ticket: Ticket) -> Overview:
         ).all()
     )
     events = session.scalar(
-        select(func.count()).select_from(TicketEvent)
+        select(func.count())
+        .select_from(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
     )
     return Overview(

@@ -34,7 +34,9 @@ def _assignee(session: Session, assignee_id: int | None) -> User | None:
         return None
     user = session.get(User, assignee_id)
     if user is None:
-        raise InvalidInput(f"assignee: there is no user {assignee_id}", field="assignee")
+        raise InvalidInput(
+            f"assignee: there is no user {assignee_id}", field="assignee"
+        )
     return user
 
 
@@ -66,8 +68,13 @@ def apply_changes(
         before = ticket.tier
         tickets.change_tier(session, ticket, tier, actor=actor, now=now)
         if tier > before:
-            payload = {"from_tier": before, "to_tier": tier, "executives": False,
-                       "reason": "", "by": actor.name}
+            payload = {
+                "from_tier": before,
+                "to_tier": tier,
+                "executives": False,
+                "reason": "",
+                "by": actor.name,
+            }
             enqueue_webhooks(session, ticket, "escalation", payload, now)
     if priority is not None:
         tickets.change_priority(session, ticket, priority, actor=actor, now=now)
@@ -100,11 +107,21 @@ def escalate_ticket(
     :raises StaleVersion: when ``expected_version`` is not the ticket's.
     """
     before = (ticket.tier, ticket.escalated_to_executives)
-    escalation.escalate(session, ticket, actor=actor, reason=reason,
-                        expected_version=expected_version, now=now)
-    payload = {"from_tier": before[0], "to_tier": ticket.tier,
-               "executives": ticket.escalated_to_executives,
-               "reason": reason.strip(), "by": actor.name}
+    escalation.escalate(
+        session,
+        ticket,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+        now=now,
+    )
+    payload = {
+        "from_tier": before[0],
+        "to_tier": ticket.tier,
+        "executives": ticket.escalated_to_executives,
+        "reason": reason.strip(),
+        "by": actor.name,
+    }
     if (ticket.tier, ticket.escalated_to_executives) != before:
         enqueue_webhooks(session, ticket, "escalation", payload, now)
     return ticket

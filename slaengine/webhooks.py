@@ -80,8 +80,9 @@ def _check_url(url: str) -> str:
 def _check_event_types(event_types: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(event_types))
     if not chosen:
-        raise InvalidInput("event_types: choose at least one event type",
-                           field="event_types")
+        raise InvalidInput(
+            "event_types: choose at least one event type", field="event_types"
+        )
     unknown = [name for name in chosen if name not in EVENT_TYPES]
     if unknown:
         raise InvalidInput(
@@ -113,12 +114,17 @@ def create_webhook(
         raise InvalidInput(
             f"secret: must be {MIN_SECRET} to {MAX_SECRET} characters", field="secret"
         )
-    webhook = Webhook(url=url, secret=secret, event_types=chosen, active=True,
-                      created_at=now)
+    webhook = Webhook(
+        url=url, secret=secret, event_types=chosen, active=True, created_at=now
+    )
     session.add(webhook)
     session.flush()
-    logger.info("event=webhook.created webhook=%s url=%s events=%s",
-                webhook.id, url, ",".join(chosen))
+    logger.info(
+        "event=webhook.created webhook=%s url=%s events=%s",
+        webhook.id,
+        url,
+        ",".join(chosen),
+    )
     return webhook
 
 
@@ -182,25 +188,36 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def active_webhooks(session: Session) -> list[Webhook]:
+    """The active subscriptions, loaded once for a batch of events."""
+    with session.no_autoflush:
+        return list(session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+
+
 def enqueue_webhooks(
     session: Session,
     ticket: Any,
     event_type: str,
     payload: dict[str, Any],
     now: datetime,
+    *,
+    subscriptions: list[Webhook] | None = None,
 ) -> int:
     """Queue ``event_type`` for every active subscription to it.
 
     Called by the ticket service and the SLA clock in the transaction of the
     change. ``ticket`` may be a plain row with an ``id`` (the sweep's); the
     ticket is then loaded, only when someone subscribed. Nothing is flushed
-    here. Returns how many deliveries were queued.
+    here. A caller queuing many events passes ``subscriptions`` from
+    :func:`active_webhooks` to read them once. Returns how many deliveries
+    were queued.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     with session.no_autoflush:
-        active = session.scalars(select(Webhook).where(Webhook.active.is_(True)))
-        hooks = [hook for hook in active if event_type in hook.event_types]
+        if subscriptions is None:
+            subscriptions = active_webhooks(session)
+        hooks = [hook for hook in subscriptions if event_type in hook.event_types]
         if hooks and not isinstance(ticket, Ticket):
             ticket = session.get_one(Ticket, ticket.id)
     for hook in hooks:
@@ -225,8 +242,12 @@ def enqueue_webhooks(
                 created_at=now,
             )
         )
-        logger.debug("event=webhook.queued ticket=%s webhook=%s type=%s",
-                     ticket.reference, hook.id, event_type)
+        logger.debug(
+            "event=webhook.queued ticket=%s webhook=%s type=%s",
+            ticket.reference,
+            hook.id,
+            event_type,
+        )
     return len(hooks)
 
 
@@ -262,8 +283,12 @@ def deliver_webhook(session: Session, row: OutboxMessage, *, now: datetime) -> N
     """
     webhook_id = row.headers.get("webhook_id")
     hook = session.get(Webhook, webhook_id) if webhook_id is not None else None
-    log = WebhookDelivery(outbox_id=row.id, webhook_id=hook.id if hook else None,
-                          attempt=row.attempts + 1, at=now)
+    log = WebhookDelivery(
+        outbox_id=row.id,
+        webhook_id=hook.id if hook else None,
+        attempt=row.attempts + 1,
+        at=now,
+    )
     session.add(log)
     if hook is None or not hook.active:
         log.error = "webhook deleted or inactive"
@@ -284,8 +309,12 @@ def deliver_webhook(session: Session, row: OutboxMessage, *, now: datetime) -> N
     if not 200 <= log.status_code < 300:
         log.error = f"receiver answered HTTP {log.status_code}"
         raise DeliveryFailed(log.error)
-    logger.info("event=webhook.delivered ticket=#%s webhook=%s status=%s",
-                row.ticket_id, hook.id, log.status_code)
+    logger.info(
+        "event=webhook.delivered ticket=#%s webhook=%s status=%s",
+        row.ticket_id,
+        hook.id,
+        log.status_code,
+    )
 
 
 def recent_deliveries(

@@ -16,9 +16,15 @@ def make_token(database):
 
     def make(role: str = "agent", **overrides) -> str:
         n = next(counter)
-        values = {"email": f"{role}{n}@support.example", "name": f"{role.title()} {n}",
-                  "password": "correct horse", "role": role, "center": "emea",
-                  "tier": 2, "languages": ["en", "de"]}
+        values = {
+            "email": f"{role}{n}@support.example",
+            "name": f"{role.title()} {n}",
+            "password": "correct horse",
+            "role": role,
+            "center": "emea",
+            "tier": 2,
+            "languages": ["en", "de"],
+        }
         values.update(overrides)
         with database.session() as session:
             user = create_user(session, **values)
@@ -51,8 +57,13 @@ def admin_headers(auth) -> dict[str, str]:
 @pytest.fixture
 def organization(database):
     with database.session() as session:
-        org = create_organization(session, name="Globex", account_tier="strategic",
-                                  region="americas", email_domain="globex.example")
+        org = create_organization(
+            session,
+            name="Globex",
+            account_tier="strategic",
+            region="americas",
+            email_domain="globex.example",
+        )
     return org
 
 

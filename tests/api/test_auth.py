@@ -12,8 +12,12 @@ from slaengine.clock import utcnow
 from slaengine.models import ApiToken, User
 from tests.api.conftest import NEW_TICKET
 
-READS = ["/api/v1/tickets", "/api/v1/organizations", "/api/v1/users",
-         "/api/v1/sla/policies"]
+READS = [
+    "/api/v1/tickets",
+    "/api/v1/organizations",
+    "/api/v1/users",
+    "/api/v1/sla/policies",
+]
 
 
 @pytest.mark.parametrize("url", [*READS, "/api/v1/webhooks"])
@@ -50,8 +54,9 @@ def test_role_matrix(client, auth, role, read, write, webhooks):
 
 
 def test_a_forbidden_write_is_refused_before_its_body_is_read(client, auth):
-    response = client.post("/api/v1/tickets", json={"bogus": 1},
-                           headers=auth("executive"))
+    response = client.post(
+        "/api/v1/tickets", json={"bogus": 1}, headers=auth("executive")
+    )
     assert response.status_code == 403
 
 
@@ -63,7 +68,8 @@ def test_only_the_hash_is_stored_and_revoked_tokens_stop_working(
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
     with database.session() as session:
         token = session.scalar(select(ApiToken))
-        assert token.token_hash == hash_token(plain) and plain not in token.token_hash
+        assert token.token_hash == hash_token(plain)
+        assert plain not in token.token_hash
         assert token.last_used_at is not None
         token.revoked_at = utcnow()
     assert client.get("/api/v1/tickets", headers=headers).status_code == 401
@@ -85,12 +91,15 @@ def test_cli_creates_a_token_on_its_last_line_and_revokes_it(
     monkeypatch.setenv("SLAENGINE_INSTANCE", str(tmp_path))
     runner = CliRunner()
 
-    created = runner.invoke(main, ["create-token", "--email", "LEAD@support.example",
-                                   "--name", "monitoring"])
+    created = runner.invoke(
+        main,
+        ["create-token", "--email", "LEAD@support.example", "--name", "monitoring"],
+    )
 
     assert created.exit_code == 0, created.output
     plain = created.output.strip().splitlines()[-1]
-    assert plain.startswith("sla_") and " " not in plain
+    assert plain.startswith("sla_")
+    assert " " not in plain
     headers = {"Authorization": f"Bearer {plain}"}
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
 

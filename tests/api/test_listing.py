@@ -46,10 +46,12 @@ def test_ascending_created_walks_everything_once(
 def test_filters(client, agent_headers, new_ticket, organization, frozen_clock):
     critical = new_ticket(tags=["db"])["id"]
     frozen_clock.tick(timedelta(hours=1))
-    low = new_ticket(priority="low", organization="Globex",
-                     requester={"email": "ann@globex.example"})["id"]
-    client.patch(f"/api/v1/tickets/{low}", json={"status": "open"},
-                 headers=agent_headers)
+    low = new_ticket(
+        priority="low", organization="Globex", requester={"email": "ann@globex.example"}
+    )["id"]
+    client.patch(
+        f"/api/v1/tickets/{low}", json={"status": "open"}, headers=agent_headers
+    )
 
     def find(query: str) -> list[int]:
         return ids(client.get(f"/api/v1/tickets?{query}", headers=agent_headers))
@@ -75,9 +77,14 @@ def test_sorts(client, agent_headers, new_ticket, frozen_clock):
     high = new_ticket(priority="high")["id"]
 
     def order(sort: str) -> list[int]:
-        return ids(client.get(f"/api/v1/tickets?sort={sort}&limit=1",
-                              headers=agent_headers)) + ids(client.get(
-            f"/api/v1/tickets?sort={sort}", headers=agent_headers))[1:]
+        return (
+            ids(
+                client.get(
+                    f"/api/v1/tickets?sort={sort}&limit=1", headers=agent_headers
+                )
+            )
+            + ids(client.get(f"/api/v1/tickets?sort={sort}", headers=agent_headers))[1:]
+        )
 
     assert order("priority") == [critical, high, low]
     assert order("-priority") == [low, high, critical]
@@ -108,9 +115,11 @@ def test_bad_queries_name_the_parameter(client, agent_headers, query, field):
 def test_a_cursor_is_bound_to_its_sort(client, agent_headers, new_ticket):
     for _ in range(3):
         new_ticket()
-    cursor = client.get("/api/v1/tickets?limit=1",
-                        headers=agent_headers).json["next_cursor"]
-    response = client.get(f"/api/v1/tickets?sort=priority&cursor={cursor}",
-                          headers=agent_headers)
+    cursor = client.get("/api/v1/tickets?limit=1", headers=agent_headers).json[
+        "next_cursor"
+    ]
+    response = client.get(
+        f"/api/v1/tickets?sort=priority&cursor={cursor}", headers=agent_headers
+    )
     assert response.status_code == 422
     assert "made for sort='-created'" in response.json["detail"]

@@ -23,17 +23,22 @@ EXCLUDED = [positive_data_acceptance]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_no_server_error_and_answers_conform(app, admin_headers, new_ticket,
-                                             frozen_clock, mode):
+def test_no_server_error_and_answers_conform(
+    app, admin_headers, new_ticket, frozen_clock, mode
+):
     new_ticket()
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     for result in schema.get_all_operations():
         operation = result.ok()
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck),
-                  phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def check(case) -> None:
             case.call_and_validate(headers=admin_headers, excluded_checks=EXCLUDED)
 

@@ -24,8 +24,10 @@ def test_create_answers_201_with_location_etag_and_sla_due_times(
     body = response.json
     assert response.headers["Location"].endswith(f"/api/v1/tickets/{body['id']}")
     assert response.headers["ETag"] == '"1"'
-    assert body["status"] == "new" and body["priority"] == "critical"
-    assert body["tier"] == 1 and body["center"] in ("americas", "emea", "apac")
+    assert body["status"] == "new"
+    assert body["priority"] == "critical"
+    assert body["tier"] == 1
+    assert body["center"] in ("americas", "emea", "apac")
     assert body["channel"] == "api"
     assert body["requester"]["email"] == "pat@customer.example"
     acknowledge = next(t for t in body["sla"] if t["metric"] == "acknowledge")
@@ -50,15 +52,21 @@ def test_get_shows_route_counts_and_the_same_timers(client, agent_headers, new_t
     body = response.json
     assert body["sla"] == created["sla"]
     assert body["tags"] == ["checkout", "payments"]
-    assert body["route"]["center"] == body["center"] and body["route"]["reason"]
+    assert body["route"]["center"] == body["center"]
+    assert body["route"]["reason"]
     assert body["counts"] == {"replies": 1, "notes": 0, "events": 1}
 
 
 def test_invalid_ticket_names_every_field_and_writes_nothing(
     client, agent_headers, database
 ):
-    body = {"subject": "", "priority": "urgent", "requester": {"email": "nobody"},
-            "colour": "red", "tags": ["x" * 51]}
+    body = {
+        "subject": "",
+        "priority": "urgent",
+        "requester": {"email": "nobody"},
+        "colour": "red",
+        "tags": ["x" * 51],
+    }
 
     response = client.post("/api/v1/tickets", json=body, headers=agent_headers)
 
@@ -66,36 +74,55 @@ def test_invalid_ticket_names_every_field_and_writes_nothing(
     assert response.content_type == PROBLEM
     problem = response.json
     assert problem["type"].endswith("#problem-validation-error")
-    assert problem["status"] == 422 and problem["instance"] == "/api/v1/tickets"
-    assert set(problem["fields"]) == {"subject", "description", "priority",
-                                      "requester.email", "colour", "tags.0"}
+    assert problem["status"] == 422
+    assert problem["instance"] == "/api/v1/tickets"
+    assert set(problem["fields"]) == {
+        "subject",
+        "description",
+        "priority",
+        "requester.email",
+        "colour",
+        "tags.0",
+    }
     assert problem["fields"]["colour"] == ["Unknown field."]
-    assert {"field": "requester.email", "location": "json",
-            "pointer": "#/requester/email",
-            "detail": "Not a valid email address."} in problem["errors"]
+    assert {
+        "field": "requester.email",
+        "location": "json",
+        "pointer": "#/requester/email",
+        "detail": "Not a valid email address.",
+    } in problem["errors"]
     assert count(database, Ticket) == 0
 
 
 def test_unknown_organization_is_a_422_on_that_field(client, agent_headers, database):
-    response = client.post("/api/v1/tickets", json={**NEW_TICKET, "organization": "Nope"},
-                           headers=agent_headers)
+    response = client.post(
+        "/api/v1/tickets",
+        json={**NEW_TICKET, "organization": "Nope"},
+        headers=agent_headers,
+    )
     assert response.status_code == 422
     assert list(response.json["fields"]) == ["organization"]
     assert count(database, Ticket) == 0
 
 
 def test_known_organization_is_attached(client, agent_headers, organization):
-    response = client.post("/api/v1/tickets",
-                           json={**NEW_TICKET, "organization": "globex"},
-                           headers=agent_headers)
+    response = client.post(
+        "/api/v1/tickets",
+        json={**NEW_TICKET, "organization": "globex"},
+        headers=agent_headers,
+    )
     assert response.status_code == 201
     assert response.json["organization"]["name"] == "Globex"
     assert response.json["organization"]["account_tier"] == "strategic"
 
 
 def test_not_json_and_too_large_bodies_are_problems(client, agent_headers):
-    bad = client.post("/api/v1/tickets", data="{nope", headers=agent_headers,
-                      content_type="application/json")
+    bad = client.post(
+        "/api/v1/tickets",
+        data="{nope",
+        headers=agent_headers,
+        content_type="application/json",
+    )
     assert bad.status_code == 400
     assert bad.content_type == PROBLEM
 
@@ -120,8 +147,12 @@ def test_patch_changes_several_fields_and_moves_the_etag(
 
     response = client.patch(
         f"/api/v1/tickets/{ticket['id']}",
-        json={"status": "open", "priority": "high", "assignee": users[0]["id"],
-              "tags": ["vip"]},
+        json={
+            "status": "open",
+            "priority": "high",
+            "assignee": users[0]["id"],
+            "tags": ["vip"],
+        },
         headers={**agent_headers, "If-Match": '"1"'},
     )
 
@@ -138,12 +169,16 @@ def test_stale_if_match_gets_412_and_changes_nothing(
 ):
     ticket = new_ticket()
     url = f"/api/v1/tickets/{ticket['id']}"
-    first = client.patch(url, json={"priority": "high"},
-                         headers={**agent_headers, "If-Match": '"1"'})
+    first = client.patch(
+        url, json={"priority": "high"}, headers={**agent_headers, "If-Match": '"1"'}
+    )
     assert first.status_code == 200
 
-    stale = client.patch(url, json={"priority": "low", "status": "open"},
-                         headers={**agent_headers, "If-Match": '"1"'})
+    stale = client.patch(
+        url,
+        json={"priority": "low", "status": "open"},
+        headers={**agent_headers, "If-Match": '"1"'},
+    )
 
     assert stale.status_code == 412
     assert stale.content_type == PROBLEM
@@ -158,14 +193,18 @@ def test_a_refused_change_undoes_the_whole_patch(client, agent_headers, new_tick
     ticket = new_ticket()
     url = f"/api/v1/tickets/{ticket['id']}"
 
-    response = client.patch(url, json={"priority": "low", "status": "closed"},
-                            headers=agent_headers)
+    response = client.patch(
+        url, json={"priority": "low", "status": "closed"}, headers=agent_headers
+    )
 
     assert response.status_code == 409
     assert response.json["type"].endswith("#problem-invalid-transition")
     after = client.get(url, headers=agent_headers).json
     assert (after["priority"], after["status"], after["version"]) == (
-        "critical", "new", 1)
+        "critical",
+        "new",
+        1,
+    )
 
 
 def test_patch_rejects_an_empty_body_and_unknown_assignee(
@@ -184,16 +223,22 @@ def test_messages_reply_note_and_list(client, agent_headers, new_ticket):
     ticket = new_ticket()
     url = f"/api/v1/tickets/{ticket['id']}/messages"
 
-    note = client.post(url, json={"body": "Checking the logs.", "public": False},
-                       headers=agent_headers)
-    reply = client.post(url, json={"body": "We are on it.", "public": True,
-                                   "status": "pending"}, headers=agent_headers)
+    note = client.post(
+        url, json={"body": "Checking the logs.", "public": False}, headers=agent_headers
+    )
+    reply = client.post(
+        url,
+        json={"body": "We are on it.", "public": True, "status": "pending"},
+        headers=agent_headers,
+    )
 
-    assert note.status_code == 201 and reply.status_code == 201
+    assert note.status_code == 201
+    assert reply.status_code == 201
     assert reply.json["author"]["type"] == "agent"
     listed = client.get(url, headers=agent_headers).json["data"]
     assert [(m["public"], m["body"]) for m in listed] == [
-        (True, NEW_TICKET["description"]), (False, "Checking the logs."),
+        (True, NEW_TICKET["description"]),
+        (False, "Checking the logs."),
         (True, "We are on it."),
     ]
     after = client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent_headers).json
@@ -211,16 +256,23 @@ def test_message_needs_body_and_public(client, agent_headers, new_ticket):
 
 def test_events_are_the_audit_log(client, agent_headers, new_ticket):
     ticket = new_ticket()
-    client.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": "high"},
-                 headers=agent_headers)
+    client.patch(
+        f"/api/v1/tickets/{ticket['id']}",
+        json={"priority": "high"},
+        headers=agent_headers,
+    )
 
-    events = client.get(f"/api/v1/tickets/{ticket['id']}/events",
-                        headers=agent_headers).json["data"]
+    events = client.get(
+        f"/api/v1/tickets/{ticket['id']}/events", headers=agent_headers
+    ).json["data"]
 
     assert [e["kind"] for e in events][:2] == ["created", "priority"]
     change = events[1]
     assert (change["field"], change["before"], change["after"]) == (
-        "priority", "critical", "high")
+        "priority",
+        "critical",
+        "high",
+    )
     assert change["actor"]["type"] == "agent"
 
 
@@ -230,14 +282,19 @@ def test_escalate_moves_up_a_tier_with_the_reason(
     ticket = new_ticket()
     url = f"/api/v1/tickets/{ticket['id']}/escalate"
 
-    response = client.post(url, json={"reason": "Needs a database expert"},
-                           headers={**agent_headers, "If-Match": '"1"'})
+    response = client.post(
+        url,
+        json={"reason": "Needs a database expert"},
+        headers={**agent_headers, "If-Match": '"1"'},
+    )
 
     assert response.status_code == 200, response.json
     assert response.json["tier"] == 2
     assert "tier2_response" in {t["metric"] for t in response.json["sla"]}
     with database.session() as session:
-        event = session.scalar(select(TicketEvent).where(TicketEvent.kind == "escalated"))
+        event = session.scalar(
+            select(TicketEvent).where(TicketEvent.kind == "escalated")
+        )
         assert event.data["reason"] == "Needs a database expert"
 
 
@@ -246,8 +303,10 @@ def test_escalate_needs_a_reason_and_a_step_left(client, agent_headers, new_tick
     url = f"/api/v1/tickets/{ticket['id']}/escalate"
     assert client.post(url, json={}, headers=agent_headers).status_code == 422
     for _ in range(2):
-        assert client.post(url, json={"reason": "up"},
-                           headers=agent_headers).status_code == 200
+        assert (
+            client.post(url, json={"reason": "up"}, headers=agent_headers).status_code
+            == 200
+        )
     top = client.post(url, json={"reason": "up"}, headers=agent_headers)
     assert top.status_code == 409
     assert top.content_type == PROBLEM

@@ -68,13 +68,19 @@ def _authenticate() -> User:
     if not header:
         raise AuthError(401, "send an API token: Authorization: Bearer <token>")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError(401, "the Authorization header must be 'Bearer <token>'",
-                        error="invalid_request")
+        raise AuthError(
+            401,
+            "the Authorization header must be 'Bearer <token>'",
+            error="invalid_request",
+        )
     db = session()
     found = authenticate(db, token.strip(), now=utcnow())
     if found is None:
-        raise AuthError(401, "the API token is unknown, revoked or its user is "
-                        "deactivated", error="invalid_token")
+        raise AuthError(
+            401,
+            "the API token is unknown, revoked or its user is deactivated",
+            error="invalid_token",
+        )
     if db.dirty:
         db.commit()  # only last_used_at has changed: nothing of the request yet
     return found.user

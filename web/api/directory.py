@@ -23,13 +23,13 @@ blueprint = Blueprint(
 
 @blueprint.route("/organizations", methods=["GET"])
 @requires("tickets:read")
-@blueprint.arguments(schemas.OrganizationQuerySchema, location="query",
-                     unknown="raise")
+@blueprint.arguments(schemas.OrganizationQuerySchema, location="query", unknown="raise")
 @blueprint.response(200, schemas.OrganizationPageSchema)
 def organizations(args: dict[str, Any]):
     """Customer organizations by id; `name` matches part of the name."""
-    page = listing.organizations_page(session(), name=args.get("name"),
-                                      cursor=args.get("cursor"), limit=args["limit"])
+    page = listing.organizations_page(
+        session(), name=args.get("name"), cursor=args.get("cursor"), limit=args["limit"]
+    )
     return page_body(page)
 
 

@@ -62,8 +62,9 @@ def problem(
 def _leaves(messages: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
-            yield from _leaves(value, path if key == "_schema" and path else
-                               (*path, str(key)))
+            yield from _leaves(
+                value, path if key == "_schema" and path else (*path, str(key))
+            )
     elif isinstance(messages, list | tuple):
         for item in messages:
             yield from _leaves(item, path)
@@ -103,7 +104,9 @@ def from_http_exception(exc: HTTPException) -> Response:
         if len(errors) > 1:
             detail += f" (and {len(errors) - 1} more)"
         kind = "validation-error" if code == 422 else "bad-request"
-        return problem(code, exc.name, detail, kind=kind, errors=errors, headers=headers)
+        return problem(
+            code, exc.name, detail, kind=kind, errors=errors, headers=headers
+        )
     return problem(code, exc.name, exc.description or exc.name, headers=headers)
 
 
@@ -116,10 +119,17 @@ def _without_field_prefix(message: str, field: str | None) -> str:
 def from_invalid_input(exc: InvalidInput) -> Response:
     field = exc.field or "_schema"
     detail = _without_field_prefix(str(exc), exc.field)
-    errors = [{"field": field, "location": "json",
-               "pointer": "#/" + field.replace(".", "/"), "detail": detail}]
-    return problem(422, "Unprocessable Content", str(exc), kind="validation-error",
-                   errors=errors)
+    errors = [
+        {
+            "field": field,
+            "location": "json",
+            "pointer": "#/" + field.replace(".", "/"),
+            "detail": detail,
+        }
+    ]
+    return problem(
+        422, "Unprocessable Content", str(exc), kind="validation-error", errors=errors
+    )
 
 
 def from_not_found(exc: NotFound) -> Response:
@@ -139,5 +149,5 @@ def from_conflict(exc: Conflict) -> Response:
 def from_unexpected(exc: Exception) -> Response:
     if current_app.config.get("TESTING"):
         raise exc
-    logger.exception("event=api.unhandled path=%s", request.path)
+    logger.error("event=api.unhandled path=%s", request.path, exc_info=exc)
     return problem(500, "Internal Server Error", "Something went wrong on our side.")

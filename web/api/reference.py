@@ -55,8 +55,9 @@ def describe(schema: dict[str, Any] | None) -> str:
     if "minimum" in schema or "maximum" in schema:
         notes.append(f"{schema.get('minimum', '…')}–{schema.get('maximum', '…')}")
     if "minLength" in schema or "maxLength" in schema:
-        notes.append(f"length {schema.get('minLength', 0)}–"
-                     f"{schema.get('maxLength', '…')}")
+        notes.append(
+            f"length {schema.get('minLength', 0)}–{schema.get('maxLength', '…')}"
+        )
     if "maxItems" in schema:
         notes.append(f"at most {schema['maxItems']} items")
     if schema.get("nullable"):
@@ -69,8 +70,12 @@ def _properties(schema: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, 
         schema = spec["components"]["schemas"].get(ref_name(schema["$ref"]), {})
     required = set(schema.get("required", ()))
     return [
-        {"name": name, "type": describe(prop), "required": name in required,
-         "description": prop.get("description", "")}
+        {
+            "name": name,
+            "type": describe(prop),
+            "required": name in required,
+            "description": prop.get("description", ""),
+        }
         for name, prop in schema.get("properties", {}).items()
     ]
 
@@ -79,12 +84,19 @@ def _responses(operation: dict[str, Any], spec: dict[str, Any]) -> list[dict[str
     rows = []
     for code, response in operation.get("responses", {}).items():
         if "$ref" in response:
-            response = spec["components"]["responses"].get(ref_name(response["$ref"]), {})
+            response = spec["components"]["responses"].get(
+                ref_name(response["$ref"]), {}
+            )
         content = response.get("content", {})
         media = next(iter(content), "")
-        rows.append({"code": code, "description": response.get("description", ""),
-                     "media": media,
-                     "schema": describe(content[media].get("schema")) if media else ""})
+        rows.append(
+            {
+                "code": code,
+                "description": response.get("description", ""),
+                "media": media,
+                "schema": describe(content[media].get("schema")) if media else "",
+            }
+        )
     return rows
 
 
@@ -99,24 +111,33 @@ def operations(spec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 continue
             body = operation.get("requestBody", {}).get("content", {})
             body_schema = next(iter(body.values()), {}).get("schema")
-            groups.setdefault(operation.get("tags", ["other"])[0], []).append({
-                "id": f"{method}-{path}".replace("/", "-").replace("{", "").replace(
-                    "}", ""),
-                "method": method.upper(),
-                "path": path,
-                "summary": operation.get("summary", ""),
-                "description": operation.get("description", ""),
-                "secured": bool(operation.get("security")),
-                "parameters": [
-                    {"name": p["name"], "in": p["in"], "required": p.get("required"),
-                     "type": describe(p.get("schema")),
-                     "description": p.get("description", "")}
-                    for p in [*shared, *operation.get("parameters", [])]
-                ],
-                "body": describe(body_schema) if body_schema else None,
-                "body_fields": _properties(body_schema, spec) if body_schema else [],
-                "responses": _responses(operation, spec),
-            })
+            groups.setdefault(operation.get("tags", ["other"])[0], []).append(
+                {
+                    "id": f"{method}-{path}".replace("/", "-")
+                    .replace("{", "")
+                    .replace("}", ""),
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "secured": bool(operation.get("security")),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "required": p.get("required"),
+                            "type": describe(p.get("schema")),
+                            "description": p.get("description", ""),
+                        }
+                        for p in [*shared, *operation.get("parameters", [])]
+                    ],
+                    "body": describe(body_schema) if body_schema else None,
+                    "body_fields": _properties(body_schema, spec)
+                    if body_schema
+                    else [],
+                    "responses": _responses(operation, spec),
+                }
+            )
     return groups
 
 
@@ -124,8 +145,10 @@ def operations(spec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def page():
     """The API reference page."""
     spec = current_app.extensions["slaengine.api"].spec.to_dict()
-    schemas = {name: _properties(schema, spec)
-               for name, schema in spec.get("components", {}).get("schemas", {}).items()}
+    schemas = {
+        name: _properties(schema, spec)
+        for name, schema in spec.get("components", {}).get("schemas", {}).items()
+    }
     return render_template(
         "api/reference.html",
         spec=spec,

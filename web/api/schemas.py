@@ -46,8 +46,9 @@ def _id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
 
 
 def _instant(description: str, **kwargs: Any) -> fields.AwareDateTime:
-    return fields.AwareDateTime(format="iso", metadata={"description": description},
-                                **kwargs)
+    return fields.AwareDateTime(
+        format="iso", metadata={"description": description}, **kwargs
+    )
 
 
 def _choice(choices: Any, **kwargs: Any) -> Text:
@@ -98,9 +99,7 @@ class OrganizationRefSchema(Schema):
 
 
 class TimerSchema(Schema):
-    metric = fields.String(
-        metadata={"enum": [*SLA_METRICS, *TIER_METRICS]}
-    )
+    metric = fields.String(metadata={"enum": [*SLA_METRICS, *TIER_METRICS]})
     state = fields.String(metadata={"enum": list(TIMER_STATES)})
     target_minutes = fields.Float()
     calendar = fields.String(metadata={"description": "`24x7` or `business`."})
@@ -138,8 +137,9 @@ class TicketSchema(Schema):
     updated_at = _instant("When it last changed.")
     solved_at = _instant("When it was solved.", allow_none=True)
     closed_at = _instant("When it was closed.", allow_none=True)
-    next_deadline_at = _instant("Its earliest pending warning or breach.",
-                                allow_none=True)
+    next_deadline_at = _instant(
+        "Its earliest pending warning or breach.", allow_none=True
+    )
     version = fields.Integer(metadata={"description": "Also the ETag."})
     sla = fields.List(fields.Nested(TimerSchema), attribute="timers")
 
@@ -177,21 +177,30 @@ class TicketCreateSchema(Schema):
     description = Text(required=True, validate=validate.Length(1, MAX_BODY))
     priority = _choice(PRIORITIES, required=True)
     requester = fields.Nested(RequesterSchema, required=True)
-    organization = Text(validate=validate.Length(1, 200),
-                        metadata={"description": "An existing organization's name."})
+    organization = Text(
+        validate=validate.Length(1, 200),
+        metadata={"description": "An existing organization's name."},
+    )
     language = _choice(LANGUAGES, metadata={"description": "ISO 639-1."})
-    tags = fields.List(Text(validate=validate.Length(1, MAX_TAG)),
-                       validate=validate.Length(max=MAX_TAGS), load_default=list)
+    tags = fields.List(
+        Text(validate=validate.Length(1, MAX_TAG)),
+        validate=validate.Length(max=MAX_TAGS),
+        load_default=list,
+    )
 
 
 class TicketPatchSchema(Schema):
     status = _choice(STATUSES)
     priority = _choice(PRIORITIES)
-    assignee = _id(allow_none=True,
-                   metadata={"description": "A user id (GET /users), null to unassign."})
+    assignee = _id(
+        allow_none=True,
+        metadata={"description": "A user id (GET /users), null to unassign."},
+    )
     tier = fields.Integer(strict=True, validate=validate.Range(1, 3))
-    tags = fields.List(Text(validate=validate.Length(1, MAX_TAG)),
-                       validate=validate.Length(max=MAX_TAGS))
+    tags = fields.List(
+        Text(validate=validate.Length(1, MAX_TAG)),
+        validate=validate.Length(max=MAX_TAGS),
+    )
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -209,8 +218,10 @@ class TicketQuerySchema(Schema):
     assignee = _id(strict=False, metadata={"description": "A user id."})
     unassigned = fields.Boolean()
     organization = _id(strict=False, metadata={"description": "An organization id."})
-    requester = Text(validate=validate.Length(1, 320),
-                     metadata={"description": "The requester's email."})
+    requester = Text(
+        validate=validate.Length(1, 320),
+        metadata={"description": "The requester's email."},
+    )
     tag = Text(validate=validate.Length(1, MAX_TAG))
     created_after = _instant("Created at or after.")
     created_before = _instant("Created before.")
@@ -219,8 +230,11 @@ class TicketQuerySchema(Schema):
     breaching_before = _instant(
         "Has an unmet running or breached timer due before this instant."
     )
-    sort = _choice(SORT_CHOICES, load_default="-created",
-                   metadata={"description": "`-` in front for descending."})
+    sort = _choice(
+        SORT_CHOICES,
+        load_default="-created",
+        metadata={"description": "`-` in front for descending."},
+    )
     cursor = Text(validate=validate.Length(1, 500))
     limit = fields.Integer(validate=validate.Range(1, MAX_LIMIT), load_default=25)
 
@@ -310,8 +324,10 @@ class OrganizationPageSchema(Schema):
 
 
 class OrganizationQuerySchema(PageQuerySchema):
-    name = Text(validate=validate.Length(1, 200),
-                metadata={"description": "Part of the name, any case."})
+    name = Text(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Part of the name, any case."},
+    )
 
 
 class UserSchema(Schema):
@@ -375,12 +391,21 @@ class WebhookListSchema(Schema):
 
 
 class WebhookCreateSchema(Schema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=MAX_URL))
-    event_types = fields.List(_choice(EVENT_TYPES), required=True,
-                              validate=validate.Length(1, len(EVENT_TYPES)))
-    secret = Text(validate=validate.Length(MIN_SECRET, MAX_SECRET),
-                  metadata={"description": "Generated when left out."})
+    url = fields.Url(
+        required=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=MAX_URL),
+    )
+    event_types = fields.List(
+        _choice(EVENT_TYPES),
+        required=True,
+        validate=validate.Length(1, len(EVENT_TYPES)),
+    )
+    secret = Text(
+        validate=validate.Length(MIN_SECRET, MAX_SECRET),
+        metadata={"description": "Generated when left out."},
+    )
 
 
 class DeliverySchema(Schema):

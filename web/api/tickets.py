@@ -17,6 +17,7 @@ from slaengine.ticket_changes import UNSET, apply_changes, escalate_ticket
 from slaengine.tickets import add_message, create_ticket, get_ticket
 from web.api import schemas
 from web.api.auth import current_user, requires
+from web.api.schemas import MAX_ID
 from web.database import session
 
 blueprint = Blueprint(
@@ -86,7 +87,11 @@ def page_links(next_cursor: str | None) -> dict[str, str | None]:
 def page_body(page: listing.Page) -> tuple[dict[str, Any], int, dict[str, str]]:
     links = page_links(page.next_cursor)
     headers = {"Link": f'<{links["next"]}>; rel="next"'} if links["next"] else {}
-    return {"data": page.items, "next_cursor": page.next_cursor, "links": links}, 200, headers
+    return (
+        {"data": page.items, "next_cursor": page.next_cursor, "links": links},
+        200,
+        headers,
+    )
 
 
 def _actor() -> Actor:
@@ -106,18 +111,25 @@ class Enriched:
 
 def _detail(ticket: Ticket) -> Enriched:
     overview = listing.ticket_overview(session(), ticket)
-    route = {"center": overview.route_center, "tier": overview.route_tier,
-             "reason": overview.route_reason}
-    counts = {"replies": overview.replies, "notes": overview.notes,
-              "events": overview.events}
+    route = {
+        "center": overview.route_center,
+        "tier": overview.route_tier,
+        "reason": overview.route_reason,
+    }
+    counts = {
+        "replies": overview.replies,
+        "notes": overview.notes,
+        "events": overview.events,
+    }
     return Enriched(ticket, route=route, counts=counts)
 
 
 @blueprint.route("/tickets", methods=["POST"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.TicketCreateSchema)
-@blueprint.response(201, schemas.TicketDetailSchema,
-                    headers={**ETAG_HEADER, **LOCATION_HEADER})
+@blueprint.response(
+    201, schemas.TicketDetailSchema, headers={**ETAG_HEADER, **LOCATION_HEADER}
+)
 def create(data: dict[str, Any]):
     """Open a ticket for a customer.
 
@@ -183,12 +195,17 @@ def find(args: dict[str, Any]):
         updated_before=args.get("updated_before"),
         breaching_before=args.get("breaching_before"),
     )
-    page = listing.list_tickets(session(), wanted, sort=args["sort"],
-                                cursor=args.get("cursor"), limit=args["limit"])
+    page = listing.list_tickets(
+        session(),
+        wanted,
+        sort=args["sort"],
+        cursor=args.get("cursor"),
+        limit=args["limit"],
+    )
     return page_body(page)
 
 
-@blueprint.route("/tickets/<int(max=2147483647):ticket_id>", methods=["GET"])
+@blueprint.route(f"/tickets/<int(max={MAX_ID}):ticket_id>", methods=["GET"])
 @requires("tickets:read")
 @blueprint.response(200, schemas.TicketDetailSchema, headers=ETAG_HEADER)
 def ticket(ticket_id: int):
@@ -197,7 +214,7 @@ def ticket(ticket_id: int):
     return with_etag(_detail(found), found)
 
 
-@blueprint.route("/tickets/<int(max=2147483647):ticket_id>", methods=["PATCH"])
+@blueprint.route(f"/tickets/<int(max={MAX_ID}):ticket_id>", methods=["PATCH"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.TicketPatchSchema)
 @blueprint.response(200, schemas.TicketDetailSchema, headers=ETAG_HEADER)
@@ -218,7 +235,7 @@ def change(data: dict[str, Any], ticket_id: int):
         actor=_actor(),
         status=data.get("status"),
         priority=data.get("priority"),
-        assignee_id=data["assignee"] if "assignee" in data else UNSET,
+        assignee_id=data.get("assignee", UNSET),
         tier=data.get("tier"),
         tags=data.get("tags"),
         expected_version=expected_version(found),
@@ -228,7 +245,7 @@ def change(data: dict[str, Any], ticket_id: int):
     return with_etag(_detail(found), found)
 
 
-@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/escalate", methods=["POST"])
+@blueprint.route(f"/tickets/<int(max={MAX_ID}):ticket_id>/escalate", methods=["POST"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.EscalateSchema)
 @blueprint.response(200, schemas.TicketDetailSchema, headers=ETAG_HEADER)
@@ -239,38 +256,51 @@ def escalate(data: dict[str, Any], ticket_id: int):
     """Move the ticket up one tier, saying why (409 at tier 3 or when closed)."""
     db = session()
     found = get_ticket(db, ticket_id, for_update=True)
-    escalate_ticket(db, found, actor=_actor(), reason=data["reason"],
-                    expected_version=expected_version(found), now=utcnow())
+    escalate_ticket(
+        db,
+        found,
+        actor=_actor(),
+        reason=data["reason"],
+        expected_version=expected_version(found),
+        now=utcnow(),
+    )
     db.commit()
     return with_etag(_detail(found), found)
 
 
-@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/messages", methods=["GET"])
+@blueprint.route(f"/tickets/<int(max={MAX_ID}):ticket_id>/messages", methods=["GET"])
 @requires("tickets:read")
 @blueprint.arguments(schemas.PageQuerySchema, location="query", unknown="raise")
 @blueprint.response(200, schemas.MessagePageSchema)
 def messages(args: dict[str, Any], ticket_id: int):
     """The conversation, oldest first: public replies and internal notes."""
     found = get_ticket(session(), ticket_id)
-    page = listing.messages_page(session(), found, cursor=args.get("cursor"),
-                                 limit=args["limit"])
+    page = listing.messages_page(
+        session(), found, cursor=args.get("cursor"), limit=args["limit"]
+    )
     page = listing.Page([_message(m) for m in page.items], page.next_cursor)
     return page_body(page)
 
 
 def _message(message: Message) -> Enriched:
     if message.author_type == "customer" and message.author_customer is not None:
-        author = {"type": "customer", "id": message.author_customer_id,
-                  "name": message.author_customer.name}
+        author = {
+            "type": "customer",
+            "id": message.author_customer_id,
+            "name": message.author_customer.name,
+        }
     elif message.author_user is not None:
-        author = {"type": message.author_type, "id": message.author_user_id,
-                  "name": message.author_user.name}
+        author = {
+            "type": message.author_type,
+            "id": message.author_user_id,
+            "name": message.author_user.name,
+        }
     else:
         author = {"type": message.author_type, "id": None, "name": ""}
     return Enriched(message, author=author)
 
 
-@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/messages", methods=["POST"])
+@blueprint.route(f"/tickets/<int(max={MAX_ID}):ticket_id>/messages", methods=["POST"])
 @requires("tickets:write")
 @blueprint.arguments(schemas.MessageCreateSchema)
 @blueprint.response(201, schemas.MessageSchema, headers=ETAG_HEADER)
@@ -283,22 +313,28 @@ def reply(data: dict[str, Any], ticket_id: int):
     """
     db = session()
     found = get_ticket(db, ticket_id, for_update=True)
-    message = add_message(db, found, body=data["body"], public=data["public"],
-                          actor=_actor(), channel="api",
-                          set_status=data.get("status"), now=utcnow())
+    message = add_message(
+        db,
+        found,
+        body=data["body"],
+        public=data["public"],
+        actor=_actor(),
+        channel="api",
+        set_status=data.get("status"),
+        now=utcnow(),
+    )
     db.commit()
     return with_etag(_message(message), found, 201)
 
 
-@blueprint.route("/tickets/<int(max=2147483647):ticket_id>/events", methods=["GET"])
+@blueprint.route(f"/tickets/<int(max={MAX_ID}):ticket_id>/events", methods=["GET"])
 @requires("tickets:read")
 @blueprint.arguments(schemas.PageQuerySchema, location="query", unknown="raise")
 @blueprint.response(200, schemas.EventPageSchema)
 def events(args: dict[str, Any], ticket_id: int):
     """The audit log: every change, who made it, before and after."""
     found = get_ticket(session(), ticket_id)
-    page = listing.events_page(session(), found, cursor=args.get("cursor"),
-                               limit=args["limit"])
+    page = listing.events_page(
+        session(), found, cursor=args.get("cursor"), limit=args["limit"]
+    )
     return page_body(page)
-
-

@@ -10,6 +10,7 @@ from slaengine import webhooks
 from slaengine.clock import utcnow
 from web.api import schemas
 from web.api.auth import requires
+from web.api.schemas import MAX_ID
 from web.database import session
 
 blueprint = Blueprint(
@@ -40,13 +41,18 @@ def create_webhook(data: dict[str, Any]):
     `sla.breach`, `escalation`. The answer shows the secret once.
     """
     db = session()
-    hook = webhooks.create_webhook(db, url=data["url"], event_types=data["event_types"],
-                                   secret=data.get("secret"), now=utcnow())
+    hook = webhooks.create_webhook(
+        db,
+        url=data["url"],
+        event_types=data["event_types"],
+        secret=data.get("secret"),
+        now=utcnow(),
+    )
     db.commit()
     return hook
 
 
-@blueprint.route("/webhooks/<int(max=2147483647):webhook_id>", methods=["DELETE"])
+@blueprint.route(f"/webhooks/<int(max={MAX_ID}):webhook_id>", methods=["DELETE"])
 @requires("webhooks:manage")
 @blueprint.response(204)
 def delete_webhook(webhook_id: int):
@@ -56,7 +62,9 @@ def delete_webhook(webhook_id: int):
     db.commit()
 
 
-@blueprint.route("/webhooks/<int(max=2147483647):webhook_id>/deliveries", methods=["GET"])
+@blueprint.route(
+    f"/webhooks/<int(max={MAX_ID}):webhook_id>/deliveries", methods=["GET"]
+)
 @requires("webhooks:manage")
 @blueprint.response(200, schemas.DeliveryListSchema)
 def deliveries(webhook_id: int):
