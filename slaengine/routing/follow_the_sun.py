@@ -137,6 +137,9 @@ def hand_off(
     now = now or utcnow()
     if expected_version is not None and expected_version != ticket.version:
         raise StaleVersion(ticket.id, expected_version, ticket.version)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"note: longer than {MAX_NOTE} characters", field="note")
     centers = default_centers()
     to = centers.get(to_center)
     if to is None:
@@ -153,9 +156,6 @@ def hand_off(
             f"to_center: {to.name} does not work in {language_name(ticket.language)}",
             field="to_center",
         )
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note: longer than {MAX_NOTE} characters", field="note")
     if ticket.status in ("solved", "closed"):
         raise Conflict(
             f"ticket {ticket.reference} is {ticket.status}: nothing to hand off"

@@ -79,15 +79,14 @@ def test_critical_escalates_to_executives_at_one_hour_exactly(
     sweep_batch(db_session, now=utcnow())
     db_session.refresh(ticket)
     assert ticket.escalated_to_executives
-    (event,) = [
-        e
-        for e in db_session.scalars(
+    (event,) = list(
+        db_session.scalars(
             select(TicketEvent).where(
                 TicketEvent.ticket_id == ticket.id,
                 TicketEvent.kind == "executives_escalated",
             )
         )
-    ]
+    )
     assert event.at == START + timedelta(hours=1)
     assert event.data["late"] is False
     (mail,) = [
@@ -95,7 +94,8 @@ def test_critical_escalates_to_executives_at_one_hour_exactly(
     ]
     assert "Escalated to executives" in mail.subject
     assert "unresolved 1 h after it was opened" in mail.body
-    assert "At risk: " in mail.body and f"/agent/tickets/{ticket.id}" in mail.body
+    assert "At risk: " in mail.body
+    assert f"/agent/tickets/{ticket.id}" in mail.body
     # The executive response timer started with the escalation.
     timer = next(t for t in ticket.timers if t.metric == "executive_response")
     assert timer.started_at == START + timedelta(hours=1)
@@ -162,7 +162,8 @@ def test_high_notifies_management_of_its_center_at_four_hours(
         if "Management escalation" in m.subject
     }
     assert recipients == {"lead@support.example", "manager@support.example"}
-    assert not ticket.escalated_to_executives and ticket.tier == 1
+    assert not ticket.escalated_to_executives
+    assert ticket.tier == 1
 
 
 def test_medium_moves_up_a_tier_after_24_business_hours(
@@ -183,7 +184,8 @@ def test_medium_moves_up_a_tier_after_24_business_hours(
             TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "escalated"
         )
     )
-    assert event.actor_name == "escalation rules" and (event.before, event.after) == (
+    assert event.actor_name == "escalation rules"
+    assert (event.before, event.after) == (
         1,
         2,
     )
@@ -321,7 +323,8 @@ def test_agent_escalation_bad_input(db_session, make_ticket, org, staff, as_agen
     escalation.escalate(db_session, ticket, actor=as_agent, reason="b", now=START)
     with pytest.raises(Conflict, match="last step for a high ticket"):
         escalation.escalate(db_session, ticket, actor=as_agent, reason="c", now=START)
-    assert ticket.tier == 3 and not ticket.escalated_to_executives
+    assert ticket.tier == 3
+    assert not ticket.escalated_to_executives
 
 
 def _critical_tickets(database, count):
@@ -404,12 +407,17 @@ def test_two_sweeps_in_turn_fire_each_rule_once(database):
     }
 
 
+def _sweep_then_crash(database, at):
+    with database.session() as session:
+        sweep_batch(session, now=at)
+        raise RuntimeError("scheduler killed before commit")
+
+
 def test_a_crash_before_commit_fires_nothing_then_the_next_sweep_fires_once(database):
     _critical_tickets(database, 3)
     at = START + timedelta(hours=1)
-    with pytest.raises(RuntimeError), database.session() as session:
-        sweep_batch(session, now=at)
-        raise RuntimeError("scheduler killed before commit")
+    with pytest.raises(RuntimeError, match="killed"):
+        _sweep_then_crash(database, at)
     assert _escalation_totals(database)["firings"] == 0
     run_sweep(database, now=at + timedelta(minutes=5))
     assert _escalation_totals(database) == {
