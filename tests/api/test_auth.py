@@ -6,9 +6,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from slaengine import cli as cli_module
 from slaengine.api_tokens import authenticate, hash_token
 from slaengine.cli import main
 from slaengine.clock import utcnow
+from slaengine.db import Database
 from slaengine.models import ApiToken, User
 from tests.api.conftest import NEW_TICKET
 
@@ -83,12 +85,27 @@ def test_a_deactivated_user_token_is_refused(make_token, database):
         assert authenticate(session, plain, now=utcnow()) is None
 
 
-def test_cli_creates_a_token_on_its_last_line_and_revokes_it(
-    client, make_token, database, monkeypatch, tmp_path
-):
-    make_token("lead", email="lead@support.example")
+@pytest.fixture
+def cli_env(database, monkeypatch, tmp_path):
+    """Point the command at the test database; close what it opened after."""
+    opened: list[Database] = []
+
+    class ClosedAfterwards(Database):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(cli_module, "Database", ClosedAfterwards)
     monkeypatch.setenv("DATABASE_URL", database.url)
     monkeypatch.setenv("SLAENGINE_INSTANCE", str(tmp_path))
+    yield
+    for each in opened:
+        each.dispose()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_creates_a_token_on_its_last_line_and_revokes_it(client, make_token):
+    make_token("lead", email="lead@support.example")
     runner = CliRunner()
 
     created = runner.invoke(
@@ -109,9 +126,8 @@ def test_cli_creates_a_token_on_its_last_line_and_revokes_it(
     assert client.get("/api/v1/tickets", headers=headers).status_code == 401
 
 
-def test_cli_refuses_an_unknown_user(database, monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database.url)
-    monkeypatch.setenv("SLAENGINE_INSTANCE", str(tmp_path))
+@pytest.mark.usefixtures("cli_env")
+def test_cli_refuses_an_unknown_user():
     result = CliRunner().invoke(main, ["create-token", "--email", "who@example.com"])
     assert result.exit_code == 1
     assert "no staff user" in result.output
