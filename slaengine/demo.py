@@ -9,16 +9,19 @@ relative to the moment it runs.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
+import pytz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from slaengine import escalation
 from slaengine import tickets as ticket_service
 from slaengine.clock import utcnow
 from slaengine.events import Actor
 from slaengine.models import User
 from slaengine.people import create_organization, create_user, get_or_create_customer
+from slaengine.routing import hand_off_due
 from slaengine.sla.sweep import sweep_batch
 
 DEMO_PASSWORD = "slaengine-demo"
@@ -124,6 +127,47 @@ def _play(session, rng, ticket, agents, created: datetime, now: datetime) -> Non
                                      now=created + age * rng.uniform(0.85, 0.99))
 
 
+def _evening_in_austin(now: datetime) -> datetime:
+    """The latest 19:30 in Austin at least three hours before ``now``."""
+    zone = pytz.timezone("America/Chicago")
+    day = now.astimezone(zone).date()
+    while True:
+        opened = zone.localize(datetime.combine(day, time(19, 30))).astimezone(now.tzinfo)
+        if opened <= now - timedelta(hours=3):
+            return opened
+        day -= timedelta(days=1)
+
+
+def _play_follow_the_sun(session: Session, staff: list[User], customer, now: datetime):
+    """A critical ticket opened at 19:30 in Austin, as the engine would run it.
+
+    Austin takes it in its last half hour of peak, hands it to Singapore at
+    20:00, Singapore escalates it to tier 2, and the executives are emailed
+    when it is still unresolved at the one-hour mark.
+    """
+    opened = _evening_in_austin(now)
+    ticket = ticket_service.create_ticket(
+        session, subject="Payment processing down for all stores",
+        description="Every card payment fails with a gateway timeout since 19:25.",
+        priority="critical", requester_email=customer.email,
+        organization=customer.organization, channel="phone", now=opened,
+    )
+    first = ticket.assignee or next(u for u in staff if u.center == "americas" and u.tier == 1)
+    ticket_service.add_message(
+        session, ticket, body="We are on it: the payment gateway team is paged.",
+        public=True, actor=Actor.for_user(first), now=opened + timedelta(minutes=5),
+    )
+    hand_off_due(session, now=opened + timedelta(minutes=30))
+    singapore = ticket.assignee or next(u for u in staff if u.center == "apac" and u.tier == 1)
+    escalation.escalate(
+        session, ticket, actor=Actor.for_user(singapore),
+        reason="Gateway logs show a certificate problem: needs tier 2",
+        now=opened + timedelta(minutes=40),
+    )
+    sweep_batch(session, now=opened + timedelta(hours=1))
+    return ticket
+
+
 def load_demo(session: Session, *, tickets: int = 200, now: datetime | None = None, seed: int = 7) -> str:
     """Create the demo staff, organizations, customers and ``tickets`` tickets."""
     now = now or utcnow()
@@ -140,8 +184,13 @@ def load_demo(session: Session, *, tickets: int = 200, now: datetime | None = No
                                name=f"{first} ({org.name})", organization=org)
         for org in organizations for first in rng.sample(FIRST_NAMES, 3)
     ]
+    # The scripted story is the first of the tickets, so the clock's hand-off
+    # at its 20:00 moves only this ticket.
+    if tickets:
+        northwind = next(c for c in customers if c.organization.name == "Northwind Energy")
+        _play_follow_the_sun(session, staff, northwind, now)
     weights = {"critical": 1, "high": 3, "medium": 5, "low": 3}
-    for _ in range(tickets):
+    for _ in range(max(tickets - 1, 0)):
         priority = rng.choices(list(weights), weights=list(weights.values()))[0]
         customer = rng.choice(customers)
         created = now - timedelta(minutes=rng.uniform(5, 60 * 24 * 21))
