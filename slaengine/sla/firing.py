@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from slaengine.models import OutboxMessage, SlaFiring, TicketEvent
-from slaengine.webhooks import enqueue_webhooks
+from slaengine.webhooks import active_webhooks, enqueue_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,7 @@ def fire(
         returning=[SlaFiring.__table__.c[name] for name in ("ticket_id", "metric", "cycle", "kind")],
     ))
     events, mails = [], []
+    subscriptions = active_webhooks(session) if inserted else []
     for ticket, timer, kind, instant in candidates:
         if kind == "warning":
             timer.warning_fired_at = timer.warning_fired_at or now
@@ -141,7 +142,8 @@ def fire(
         logger.info("event=%s ticket=#%s metric=%s due_at=%s late=%s",
                     KIND_EVENT[kind], ticket.id, timer.metric, instant.isoformat(), late)
         enqueue_webhooks(session, ticket, f"sla.{kind}", {"metric": timer.metric,
-                         "due_at": instant.isoformat(), "late": late}, now)
+                         "due_at": instant.isoformat(), "late": late}, now,
+                         subscriptions=subscriptions)
     if events:
         session.execute(insert(TicketEvent.__table__), events)
     _insert_new(session, OutboxMessage, mails, ["dedupe_key"])
