@@ -141,3 +141,26 @@ def require_tool(name: str, install: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI needs {name}: {install}")
         pytest.skip(f"needs {name} ({install})")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    cert: str
+    key: str
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl CLI)."""
+    import subprocess
+
+    require_tool("openssl", "apt-get install openssl")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )
+    return Certificate(str(cert), str(key))
