@@ -46,7 +46,14 @@ from slaengine.mail.language import message_language
 from slaengine.mail.outbound import find_outbox_rows
 from slaengine.mail.parsing import MessageUnparseable, ParsedAttachment, ParsedMessage, parse_message
 from slaengine.mail.threads import Thread, base_address, find_thread, may_reply, recipients
-from slaengine.models import Attachment, InboundMessage, Message, Ticket, TicketParticipant
+from slaengine.models import (
+    PRIORITIES,
+    Attachment,
+    InboundMessage,
+    Message,
+    Ticket,
+    TicketParticipant,
+)
 from slaengine.people import find_customer, get_or_create_customer, normalize_email
 
 logger = logging.getLogger(__name__)
@@ -402,9 +409,10 @@ def _body(parsed: ParsedMessage) -> str:
 
 
 def _priority(parsed: ParsedMessage, settings: Settings) -> str:
-    for address in recipients(parsed):
-        priority = settings.mail.mailboxes.get(base_address(address))
-        if priority is not None:
+    """The most urgent priority among the support mailboxes addressed."""
+    found = {settings.mail.mailboxes.get(base_address(address)) for address in recipients(parsed)}
+    for priority in PRIORITIES:
+        if priority in found:
             return priority
     return settings.mail.default_priority
 
