@@ -18,7 +18,9 @@ from slaengine.models import TicketViewer, User
 FRESH_FOR = timedelta(minutes=2)
 
 
-def mark_viewing(session: Session, ticket_id: int, user_id: int, *, now: datetime) -> None:
+def mark_viewing(
+    session: Session, ticket_id: int, user_id: int, *, now: datetime
+) -> None:
     """Record that ``user_id`` has ticket ``ticket_id`` open at ``now``."""
     viewer = session.scalar(
         select(TicketViewer).where(

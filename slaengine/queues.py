@@ -15,12 +15,16 @@ due instants alone.
 
 Pages are numbered (offset pagination): an agent's queue rarely runs past
 a few pages, and the first pages read a handful of index entries even with
-100,000 tickets (see ``docs/agent-workspace.md`` for the figures).
+100,000 tickets (see ``docs/agent-workspace.md`` for the figures). A page
+reads one row more than it shows to know whether another page follows,
+rather than counting the whole queue. The navigation's counts stop at
+:data:`COUNT_CAP` and cover only the queues that an index answers
+(:data:`COUNTED_QUEUES`); counting "breaching soon" and "breached" would read
+every timer of every open ticket on each page view.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,6 +64,8 @@ SORTS = {
     "updated": "Recently updated",
 }
 PAGE_SIZE = 50
+COUNT_CAP = 1000
+COUNTED_QUEUES = ("mine", "unassigned", "escalated", "all")
 MAX_SEARCH = 200
 
 
@@ -89,8 +95,13 @@ class QueueFilters:
         _check_all("tier", self.tier, (1, 2, 3))
         _check_all("account_tier", self.account_tier, ACCOUNT_TIERS)
         _check_all("language", self.language, LANGUAGES)
-        if self.assignee not in (None, "me", "none") and not str(self.assignee).isdigit():
-            raise InvalidInput("assignee: must be me, none or a user id", field="assignee")
+        if (
+            self.assignee not in (None, "me", "none")
+            and not str(self.assignee).isdigit()
+        ):
+            raise InvalidInput(
+                "assignee: must be me, none or a user id", field="assignee"
+            )
         if self.sort not in SORTS:
             raise InvalidInput(f"sort: unknown order {self.sort!r}", field="sort")
         if len(self.text) > MAX_SEARCH:
@@ -126,22 +137,18 @@ class QueuePage:
     queue: str
     tickets: list[Ticket]
     badges: dict[int, SlaBadge]
-    total: int
     page: int
+    has_next: bool
     page_size: int = PAGE_SIZE
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
     def first(self) -> int:
-        return 0 if not self.total else (self.page - 1) * self.page_size + 1
+        return (self.page - 1) * self.page_size + 1 if self.tickets else 0
 
     @property
     def last(self) -> int:
-        return min(self.total, self.page * self.page_size)
+        return (self.page - 1) * self.page_size + len(self.tickets)
 
 
 def sla_badge(timers: Sequence[SlaTimer], *, now: datetime) -> SlaBadge:
@@ -170,8 +177,21 @@ def sla_badge(timers: Sequence[SlaTimer], *, now: datetime) -> SlaBadge:
     return SlaBadge("none")
 
 
-def _timer_exists(*conditions) -> exists:
-    return exists().where(SlaTimer.ticket_id == Ticket.id, SlaTimer.met_at.is_(None), *conditions)
+def _timer_exists(*conditions):
+    """The ticket has an unmet timer matching ``conditions``.
+
+    Written as a correlated count rather than ``EXISTS``: PostgreSQL turns
+    ``EXISTS`` into a semi-join that scans every timer row, while a count per
+    ticket probes the ``(ticket_id, metric)`` index only for the tickets the
+    page reads in deadline order.
+    """
+    matching = (
+        select(func.count())
+        .select_from(SlaTimer)
+        .where(SlaTimer.ticket_id == Ticket.id, SlaTimer.met_at.is_(None), *conditions)
+        .scalar_subquery()
+    )
+    return matching > 0
 
 
 def _queue_condition(queue: str, user: User, now: datetime):
@@ -194,7 +214,9 @@ def _queue_condition(queue: str, user: User, now: datetime):
         ]
     if queue == "breached":
         return [
-            _timer_exists(or_(SlaTimer.breach_fired_at.is_not(None), SlaTimer.due_at <= now))
+            _timer_exists(
+                or_(SlaTimer.breach_fired_at.is_not(None), SlaTimer.due_at <= now)
+            )
         ]
     if queue == "escalated":
         if user.role == "executive":
@@ -217,7 +239,8 @@ def _search_condition(text: str):
     matches = [
         Ticket.subject.ilike(pattern, escape="\\"),
         exists().where(
-            Message.ticket_id == Ticket.id, Message.body_text.ilike(pattern, escape="\\")
+            Message.ticket_id == Ticket.id,
+            Message.body_text.ilike(pattern, escape="\\"),
         ),
     ]
     number = re.fullmatch(r"#?(\d{1,12})", text)
@@ -256,7 +279,9 @@ def _filter_conditions(filters: QueueFilters, user: User) -> list:
         # Tags are a JSON list of lower-case strings; its text form holds
         # each one in double quotes on both SQLite and PostgreSQL.
         tag = filters.tag.strip().lower().replace('"', "")
-        conditions.append(cast(Ticket.tags, String).like(_like(f'"{tag}"'), escape="\\"))
+        conditions.append(
+            cast(Ticket.tags, String).like(_like(f'"{tag}"'), escape="\\")
+        )
     if filters.text.strip():
         conditions.append(_search_condition(filters.text.strip()))
     return conditions
@@ -265,7 +290,12 @@ def _filter_conditions(filters: QueueFilters, user: User) -> list:
 def _order(sort: str) -> list:
     if sort == "priority":
         rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority)
-        return [rank, Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, Ticket.id]
+        return [
+            rank,
+            Ticket.next_deadline_at.is_(None),
+            Ticket.next_deadline_at,
+            Ticket.id,
+        ]
     if sort == "newest":
         return [Ticket.id.desc()]
     if sort == "oldest":
@@ -275,7 +305,9 @@ def _order(sort: str) -> list:
     return [Ticket.next_deadline_at.asc().nulls_last(), Ticket.id]
 
 
-def queue_query(queue: str, user: User, filters: QueueFilters, *, now: datetime) -> Select:
+def queue_query(
+    queue: str, user: User, filters: QueueFilters, *, now: datetime
+) -> Select:
     """The ``SELECT`` of the tickets in ``queue`` for ``user``, unordered."""
     conditions = _queue_condition(queue, user, now) + _filter_conditions(filters, user)
     return select(Ticket).where(and_(*conditions))
@@ -284,8 +316,10 @@ def queue_query(queue: str, user: User, filters: QueueFilters, *, now: datetime)
 def count_queue(
     session: Session, queue: str, user: User, filters: QueueFilters, *, now: datetime
 ) -> int:
-    query = queue_query(queue, user, filters, now=now)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    """How many tickets ``queue`` holds, counting no further than :data:`COUNT_CAP`."""
+    query = queue_query(queue, user, filters, now=now).with_only_columns(Ticket.id)
+    capped = query.limit(COUNT_CAP).subquery()
+    return session.scalar(select(func.count()).select_from(capped)) or 0
 
 
 def queue_page(
@@ -299,8 +333,8 @@ def queue_page(
 ) -> QueuePage:
     """One page of ``queue`` as ``user`` sees it, with each row's SLA badge.
 
-    :param with_counts: also count every queue, unfiltered, for the
-        navigation (six more counts).
+    :param with_counts: also count the :data:`COUNTED_QUEUES`, unfiltered,
+        for the navigation.
 
     :raises InvalidInput: for an unknown queue.
     """
@@ -308,7 +342,7 @@ def queue_page(
     query = (
         queue_query(queue, user, filters, now=now)
         .order_by(*_order(filters.sort))
-        .limit(PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
         .offset((filters.page - 1) * PAGE_SIZE)
         .options(
             joinedload(Ticket.requester),
@@ -318,16 +352,19 @@ def queue_page(
         )
     )
     tickets = list(session.scalars(query).unique())
-    total = count_queue(session, queue, user, filters, now=now)
+    has_next = len(tickets) > PAGE_SIZE
+    tickets = tickets[:PAGE_SIZE]
     badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
     counts = queue_counts(session, user, now=now) if with_counts else {}
-    return QueuePage(queue, tickets, badges, total, filters.page, counts=counts)
+    return QueuePage(queue, tickets, badges, filters.page, has_next, counts=counts)
 
 
 def queue_counts(session: Session, user: User, *, now: datetime) -> dict[str, int]:
-    """How many tickets each queue holds for ``user``, unfiltered."""
+    """How many tickets each of :data:`COUNTED_QUEUES` holds for ``user``,
+    unfiltered, up to :data:`COUNT_CAP`."""
     return {
-        queue: count_queue(session, queue, user, QueueFilters(), now=now) for queue in QUEUES
+        queue: count_queue(session, queue, user, QueueFilters(), now=now)
+        for queue in COUNTED_QUEUES
     }
 
 
@@ -339,7 +376,9 @@ def escalation_board(session: Session, *, now: datetime) -> QueuePage:
         Ticket.escalated_to_executives.is_(True),
         and_(
             Ticket.priority == "critical",
-            _timer_exists(or_(SlaTimer.breach_fired_at.is_not(None), SlaTimer.due_at <= now)),
+            _timer_exists(
+                or_(SlaTimer.breach_fired_at.is_not(None), SlaTimer.due_at <= now)
+            ),
         ),
     )
     query = (
@@ -356,7 +395,7 @@ def escalation_board(session: Session, *, now: datetime) -> QueuePage:
     )
     tickets = list(session.scalars(query).unique())
     badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
-    return QueuePage("board", tickets, badges, len(tickets), 1)
+    return QueuePage("board", tickets, badges, 1, has_next=False)
 
 
 def assignable_staff(session: Session) -> list[User]:

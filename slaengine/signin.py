@@ -34,7 +34,9 @@ def is_locked(user: User, *, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-def sign_in(session: Session, email: str, password: str, *, now: datetime) -> User | None:
+def sign_in(
+    session: Session, email: str, password: str, *, now: datetime
+) -> User | None:
     """The active, unlocked user with these credentials, or None.
 
     Records the failure on a known account and locks it at
@@ -65,7 +67,11 @@ def _record_failure(user: User, now: datetime) -> None:
         user.failed_logins = 0
         user.locked_until = now + LOCK_DURATION
         logger.warning(
-            "event=signin.lockout user=%s until=%s", user.email, user.locked_until.isoformat()
+            "event=signin.lockout user=%s until=%s",
+            user.email,
+            user.locked_until.isoformat(),
         )
     else:
-        logger.info("event=signin.failed user=%s failures=%s", user.email, user.failed_logins)
+        logger.info(
+            "event=signin.failed user=%s failures=%s", user.email, user.failed_logins
+        )

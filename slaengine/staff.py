@@ -38,8 +38,12 @@ def set_active(session: Session, user_id: int, active: bool, *, by: User) -> Use
     if user.id == by.id and not active:
         raise Conflict("you cannot deactivate your own account")
     user.active = active
-    logger.info("event=user.%s user=%s by=%s", "activated" if active else "deactivated",
-                user.email, by.email)
+    logger.info(
+        "event=user.%s user=%s by=%s",
+        "activated" if active else "deactivated",
+        user.email,
+        by.email,
+    )
     return user
 
 

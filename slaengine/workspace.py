@@ -29,8 +29,14 @@ from slaengine.queues import assignable_staff
 from slaengine.routing.centers import default_centers
 
 METRIC_ORDER = (
-    "acknowledge", "expert_engaged", "workaround", "resolution", "update",
-    "tier2_response", "tier3_response", "executive_response",
+    "acknowledge",
+    "expert_engaged",
+    "workaround",
+    "resolution",
+    "update",
+    "tier2_response",
+    "tier3_response",
+    "executive_response",
 )
 
 
@@ -102,21 +108,31 @@ def timer_view(timer: SlaTimer, *, now: datetime) -> TimerView:
     if timer.met_at is None and timer.due_at is not None and timer.due_at <= now:
         state = "breached"
     elif state == "running" and (
-        timer.warning_fired_at is not None or (timer.warn_at is not None and timer.warn_at <= now)
+        timer.warning_fired_at is not None
+        or (timer.warn_at is not None and timer.warn_at <= now)
     ):
         state = "warning"
     remaining = None
     if state in ("running", "warning", "paused"):
         remaining = max(0.0, timer.target_minutes - timer.used_minutes)
-    return TimerView(timer.metric, state, timer.target_minutes, timer.calendar,
-                     timer.due_at, timer.met_at, remaining)
+    return TimerView(
+        timer.metric,
+        state,
+        timer.target_minutes,
+        timer.calendar,
+        timer.due_at,
+        timer.met_at,
+        remaining,
+    )
 
 
 def _metric_rank(timer: SlaTimer) -> int:
     return METRIC_ORDER.index(timer.metric) if timer.metric in METRIC_ORDER else 99
 
 
-def open_ticket(session: Session, ticket_id: int, user: User, *, now: datetime) -> TicketPage:
+def open_ticket(
+    session: Session, ticket_id: int, user: User, *, now: datetime
+) -> TicketPage:
     """Everything the ticket page shows; marks ``user`` as viewing it.
 
     :raises NotFound: when the ticket does not exist.
@@ -128,8 +144,11 @@ def open_ticket(session: Session, ticket_id: int, user: User, *, now: datetime) 
             select(Message)
             .where(Message.ticket_id == ticket.id)
             .order_by(Message.created_at, Message.id)
-            .options(selectinload(Message.attachments), selectinload(Message.author_user),
-                     selectinload(Message.author_customer))
+            .options(
+                selectinload(Message.attachments),
+                selectinload(Message.author_user),
+                selectinload(Message.author_customer),
+            )
         )
     )
     events = list(
@@ -160,7 +179,9 @@ class AttachmentFile:
     content_type: str
 
 
-def attachment_file(session: Session, attachment_id: int, folder: Path) -> AttachmentFile:
+def attachment_file(
+    session: Session, attachment_id: int, folder: Path
+) -> AttachmentFile:
     """Where an attachment's bytes are, under ``folder`` (see
     :mod:`slaengine.attachments`).
 
@@ -171,5 +192,7 @@ def attachment_file(session: Session, attachment_id: int, folder: Path) -> Attac
         raise NotFound(f"attachment {attachment_id} does not exist")
     path = path_for(folder, attachment.sha256)
     if not path.is_file():
-        raise NotFound(f"the file of attachment {attachment_id} is missing from storage")
+        raise NotFound(
+            f"the file of attachment {attachment_id} is missing from storage"
+        )
     return AttachmentFile(path, attachment.filename, attachment.content_type)

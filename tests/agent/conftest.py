@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-
-import pytest
-
-from slaengine import tickets as ticket_service
 from functools import cache
 
+import pytest
 from werkzeug.security import generate_password_hash
 
+from slaengine import tickets as ticket_service
 from slaengine.models import ShiftOverride, User
 from slaengine.people import create_organization
 from tests.timepoints import utc
@@ -31,9 +29,14 @@ def seed(database):
     their center's unassigned queue, whatever the hour the tests run at.
     """
     with database.session() as session:
-        create_organization(session, name="Rheinwerk Bank", account_tier="strategic",
-                            region="emea", email_domain="rheinwerk.example",
-                            timezone="Europe/Berlin")
+        create_organization(
+            session,
+            name="Rheinwerk Bank",
+            account_tier="strategic",
+            region="emea",
+            email_domain="rheinwerk.example",
+            timezone="Europe/Berlin",
+        )
         for email, name, role, tier in (
             ("agent@support.example", "Ciaran Walsh", "agent", 1),
             ("other@support.example", "Lena Schmidt", "agent", 1),
@@ -42,18 +45,35 @@ def seed(database):
             ("admin@support.example", "Ada Admin", "admin", None),
         ):
             # One password hash for all: scrypt per user would slow every test.
-            user = User(email=email, name=name, password_hash=password_hash(), role=role,
-                        center="emea" if tier else None, tier=tier, languages=["en"],
-                        timezone="Europe/Dublin" if tier else None)
+            user = User(
+                email=email,
+                name=name,
+                password_hash=password_hash(),
+                role=role,
+                center="emea" if tier else None,
+                tier=tier,
+                languages=["en"],
+                timezone="Europe/Dublin" if tier else None,
+            )
             session.add(user)
             session.flush()
-            session.add(ShiftOverride(user_id=user.id, kind="time_off",
-                                      starts_at=utc(2000, 1, 1, 0, 0),
-                                      ends_at=utc(2100, 1, 1, 0, 0), note="tests"))
+            session.add(
+                ShiftOverride(
+                    user_id=user.id,
+                    kind="time_off",
+                    starts_at=utc(2000, 1, 1, 0, 0),
+                    ends_at=utc(2100, 1, 1, 0, 0),
+                    note="tests",
+                )
+            )
 
     def make_ticket(**overrides) -> int:
-        values = {"subject": "Checkout is slow", "description": "Pages take 20 s to load.",
-                  "priority": "medium", "requester_email": "pat@rheinwerk.example"}
+        values = {
+            "subject": "Checkout is slow",
+            "description": "Pages take 20 s to load.",
+            "priority": "medium",
+            "requester_email": "pat@rheinwerk.example",
+        }
         values.update(overrides)
         with database.session() as session:
             return ticket_service.create_ticket(session, **values).id
@@ -67,8 +87,9 @@ def csrf_from(html: str) -> str:
 
 def sign_in(client, email: str, password: str = PASSWORD):
     token = csrf_from(client.get("/agent/login").text)
-    return client.post("/agent/login", data={"email": email, "password": password,
-                                             "csrf_token": token})
+    return client.post(
+        "/agent/login", data={"email": email, "password": password, "csrf_token": token}
+    )
 
 
 @pytest.fixture

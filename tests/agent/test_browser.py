@@ -22,12 +22,17 @@ def shoot(page, name: str) -> None:
 @pytest.fixture
 def worked_queue(seed):
     """A new medium ticket to work, among others in the same queue."""
-    for subject, priority in (("Reports failing for one region", "medium"),
-                              ("Feature request: dark mode", "low"),
-                              ("Dashboard widget shows wrong totals", "medium")):
+    for subject, priority in (
+        ("Reports failing for one region", "medium"),
+        ("Feature request: dark mode", "low"),
+        ("Dashboard widget shows wrong totals", "medium"),
+    ):
         seed(subject=subject, priority=priority, requester_email="mo@rheinwerk.example")
-    return seed(subject="Webhook deliveries delayed by an hour", priority="medium",
-                description="Since 09:00 <b>every</b> webhook arrives ~1h late.")
+    return seed(
+        subject="Webhook deliveries delayed by an hour",
+        priority="medium",
+        description="Since 09:00 <b>every</b> webhook arrives ~1h late.",
+    )
 
 
 def test_agent_works_a_ticket_end_to_end(live_server, page, worked_queue):
@@ -58,12 +63,16 @@ def test_agent_works_a_ticket_end_to_end(live_server, page, worked_queue):
     shoot(page, "ticket-replied")
 
     page.get_by_role("button", name="Escalate to tier 2").click()
-    assert page.url.endswith(f"/agent/tickets/{worked_queue}"), "empty reason must not submit"
+    assert page.url.endswith(f"/agent/tickets/{worked_queue}"), (
+        "empty reason must not submit"
+    )
     page.get_by_label("Reason for escalating").fill("Needs the webhook team's eyes")
     page.get_by_role("button", name="Escalate to tier 2").click()
     page.get_by_role("status").filter(has_text="Escalated").wait_for()
     assert "tier 2" in page.locator(".facts").inner_text()
-    assert page.get_by_text("Escalated to tier 2: Needs the webhook team's eyes").is_visible()
+    assert page.get_by_text(
+        "Escalated to tier 2: Needs the webhook team's eyes"
+    ).is_visible()
     shoot(page, "ticket-escalated")
 
     page.keyboard.press("?")
@@ -86,7 +95,9 @@ def test_queue_on_a_narrow_window(live_server, page, worked_queue):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name=re.compile("^All open")).click()
-    assert page.get_by_role("link", name=re.compile("Webhook deliveries delayed")).is_visible()
+    assert page.get_by_role(
+        "link", name=re.compile("Webhook deliveries delayed")
+    ).is_visible()
     shoot(page, "queue-narrow")
 
 

@@ -23,14 +23,23 @@ def test_signing_in_opens_my_queue(client, seed):
     response = sign_in(client, "agent@support.example")
     assert response.status_code == 302
     assert response.location == "/agent/"
-    assert client.get("/agent/", follow_redirects=True).request.path == "/agent/queues/mine"
+    assert (
+        client.get("/agent/", follow_redirects=True).request.path
+        == "/agent/queues/mine"
+    )
 
 
 def test_next_is_followed_only_inside_the_workspace(client, seed):
     login = csrf_from(client.get("/agent/login").text)
-    response = client.post("/agent/login", data={
-        "email": "agent@support.example", "password": "correct horse",
-        "csrf_token": login, "next": "https://evil.example/agent"})
+    response = client.post(
+        "/agent/login",
+        data={
+            "email": "agent@support.example",
+            "password": "correct horse",
+            "csrf_token": login,
+            "next": "https://evil.example/agent",
+        },
+    )
     assert response.location == "/agent/"
 
 
@@ -39,7 +48,8 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, seed):
     unknown = sign_in(client, "nobody@support.example", "wrong password")
     assert wrong.status_code == unknown.status_code == 401
     message = "the email address or password is not right"
-    assert message in wrong.text and message in unknown.text
+    assert message in wrong.text
+    assert message in unknown.text
     assert 'value="agent@support.example"' in wrong.text
 
 
@@ -78,23 +88,32 @@ def test_workspace_needs_sign_in(client, seed):
 def test_session_cookie_is_httponly_and_lax(client, seed):
     response = sign_in(client, "agent@support.example")
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie
 
 
 def test_session_cookie_is_secure_over_https(app, seed):
     client = app.test_client()
     page = client.get("/agent/login", base_url="https://localhost")
-    response = client.post("/agent/login", base_url="https://localhost", data={
-        "email": "agent@support.example", "password": "correct horse",
-        "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/agent/login",
+        base_url="https://localhost",
+        data={
+            "email": "agent@support.example",
+            "password": "correct horse",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert "Secure" in response.headers["Set-Cookie"]
 
 
 def test_login_without_csrf_token_is_refused(client, seed):
     client.get("/agent/login")
-    response = client.post("/agent/login", data={"email": "agent@support.example",
-                                                  "password": "correct horse"})
+    response = client.post(
+        "/agent/login",
+        data={"email": "agent@support.example", "password": "correct horse"},
+    )
     assert response.status_code == 400
     assert "expired" in response.text
 

@@ -55,7 +55,9 @@ class StaffUser:
         return str(self.user.id)
 
     def can(self, permission: str) -> bool:
-        roles = {"work": WORK_ROLES, "board": BOARD_ROLES, "admin": ADMIN_ROLES}[permission]
+        roles = {"work": WORK_ROLES, "board": BOARD_ROLES, "admin": ADMIN_ROLES}[
+            permission
+        ]
         return self.user.role in roles
 
 
@@ -98,8 +100,11 @@ def check_csrf() -> None:
     sent = request.form.get(CSRF_KEY) or request.headers.get("X-CSRF-Token") or ""
     expected = session.get(CSRF_KEY)
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        abort(400, "The form has expired or did not come from this site. "
-                   "Reload the page and try again.")
+        abort(
+            400,
+            "The form has expired or did not come from this site. "
+            "Reload the page and try again.",
+        )
 
 
 class _SessionInterface(SecureCookieSessionInterface):

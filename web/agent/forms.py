@@ -48,7 +48,9 @@ def queue_filters(args: MultiDict) -> QueueFilters:
 
 def filter_query(args: MultiDict, **changes: object) -> str:
     """The query string of the current filters with ``changes`` applied."""
-    pairs = [(k, v) for k, v in args.items(multi=True) if k not in changes and k != "partial"]
+    pairs = [
+        (k, v) for k, v in args.items(multi=True) if k not in changes and k != "partial"
+    ]
     pairs += [(k, str(v)) for k, v in changes.items() if v not in (None, "")]
     return urlencode(pairs)
 

@@ -13,7 +13,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from slaengine.models import TicketEvent
-from slaengine.queues import SlaBadge
+from slaengine.queues import COUNT_CAP, SlaBadge
 from slaengine.workspace import Zone
 
 ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}
@@ -83,6 +83,11 @@ def local_time(at: datetime | None, zone: Zone | None) -> str:
     return f"{local:%a %d %b %H:%M} {local.tzname()}"
 
 
+def capped(count: int) -> str:
+    """A navigation count: ``1,000+`` once it reaches the cap."""
+    return f"{COUNT_CAP:,}+" if count >= COUNT_CAP else f"{count:,}"
+
+
 def iso(at: datetime | None) -> str:
     return at.isoformat() if at is not None else ""
 
@@ -104,9 +109,15 @@ def describe_event(event: TicketEvent) -> str:
     data = event.data or {}
     kind = event.kind
     if kind == "created":
-        return f"Opened ({data.get('route') or 'routed'}) via {data.get('channel', 'web')}"
+        return (
+            f"Opened ({data.get('route') or 'routed'}) via {data.get('channel', 'web')}"
+        )
     if kind == "reply":
-        return "Replied to the customer" if event.actor_type == "agent" else "Customer wrote"
+        return (
+            "Replied to the customer"
+            if event.actor_type == "agent"
+            else "Customer wrote"
+        )
     if kind == "note":
         return "Added an internal note"
     if kind == "status":
@@ -116,7 +127,8 @@ def describe_event(event: TicketEvent) -> str:
     if kind == "assignee":
         return f"Assigned to {data['assignee_name']}" if event.after else "Unassigned"
     if kind == "escalated":
-        return f"Escalated to tier {event.after}: {data.get('reason') or 'no reason given'}"
+        reason = data.get("reason") or "no reason given"
+        return f"Escalated to tier {event.after}: {reason}"
     if kind == "tier":
         return f"Moved to tier {event.after}"
     if kind == "workaround":
@@ -139,6 +151,7 @@ def init_app(app: Flask) -> None:
         business_minutes=business_minutes,
         local_time=local_time,
         iso=iso,
+        capped=capped,
         safe_html=safe_html,
         describe_event=describe_event,
         metric_name=metric_name,

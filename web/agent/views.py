@@ -28,16 +28,18 @@ from slaengine.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from slaengine.events import Actor
 from slaengine.models import ACCOUNT_TIERS, PRIORITIES, ROLES
 from slaengine.people import LANGUAGES
-from slaengine.routing.choose import LANGUAGE_NAMES
 from slaengine.routing import hand_off as hand_off_ticket
 from slaengine.routing.centers import default_centers
+from slaengine.routing.choose import LANGUAGE_NAMES
 from slaengine.workspace import attachment_file, open_ticket
 from web.agent import forms
 from web.agent.auth import StaffUser, check_csrf, login_manager, requires
 from web.agent.auth import staff as signed_in
 from web.database import session as db_session
 
-blueprint = Blueprint("agent", __name__, url_prefix="/agent", template_folder="templates")
+blueprint = Blueprint(
+    "agent", __name__, url_prefix="/agent", template_folder="templates"
+)
 
 PUBLIC_ENDPOINTS = ("agent.login",)
 SIGN_IN_FAILED = (
@@ -81,7 +83,9 @@ def navigation() -> dict:
 
 
 def _error_page(code: int, title: str, message: str):
-    return render_template("agent/error.html", code=code, title=title, message=message), code
+    return render_template(
+        "agent/error.html", code=code, title=title, message=message
+    ), code
 
 
 def _actor() -> Actor:
@@ -107,8 +111,12 @@ def login():
     user = signin.sign_in(db, email, request.form.get("password", ""), now=utcnow())
     db.commit()
     if user is None:
-        return render_template("agent/login.html", error=SIGN_IN_FAILED, email=email,
-                               next=request.form.get("next", "")), 401
+        return render_template(
+            "agent/login.html",
+            error=SIGN_IN_FAILED,
+            email=email,
+            next=request.form.get("next", ""),
+        ), 401
     session.clear()
     login_user(StaffUser(user))
     return redirect(_safe_next(request.form.get("next")))
@@ -137,11 +145,18 @@ def queue(name: str):
     filters = forms.queue_filters(request.args)
     now = utcnow()
     partial = bool(request.args.get("partial"))
-    page = queues.queue_page(db_session(), name, signed_in(), filters, now=now,
-                             with_counts=not partial)
+    page = queues.queue_page(
+        db_session(), name, signed_in(), filters, now=now, with_counts=not partial
+    )
     template = "agent/_rows.html" if partial else "agent/queue.html"
-    return render_template(template, page=page, filters=filters, now=now,
-                           active_queue=name, **_queue_context())
+    return render_template(
+        template,
+        page=page,
+        filters=filters,
+        now=now,
+        active_queue=name,
+        **_queue_context(),
+    )
 
 
 def _queue_context() -> dict:
@@ -174,8 +189,14 @@ def bulk_change(name: str):
     if action == "assign" and value == "me":
         value = str(signed_in().id)
     db = db_session()
-    result = bulk.apply_bulk(db, forms.ticket_ids(request.form), action=action, value=value,
-                             actor=_actor(), now=utcnow())
+    result = bulk.apply_bulk(
+        db,
+        forms.ticket_ids(request.form),
+        action=action,
+        value=value,
+        actor=_actor(),
+        now=utcnow(),
+    )
     db.commit()
     if result.changed:
         flash(f"Changed {len(result.changed)} ticket(s).", "success")
@@ -201,15 +222,23 @@ def ticket(ticket_id: int):
     return _render_ticket(ticket_id)
 
 
-def _render_ticket(ticket_id: int, *, error: str | None = None, status: int = 200,
-                   stale: bool = False):
+def _render_ticket(
+    ticket_id: int, *, error: str | None = None, status: int = 200, stale: bool = False
+):
     db = db_session()
     now = utcnow()
     view = open_ticket(db, ticket_id, signed_in(), now=now)
     db.commit()
-    return render_template("agent/ticket.html", view=view, now=now, error=error,
-                           stale=stale, form=request.form, priorities=PRIORITIES,
-                           statuses=ticket_service.TRANSITIONS), status
+    return render_template(
+        "agent/ticket.html",
+        view=view,
+        now=now,
+        error=error,
+        stale=stale,
+        form=request.form,
+        priorities=PRIORITIES,
+        statuses=ticket_service.TRANSITIONS,
+    ), status
 
 
 def _act(ticket_id: int, change: Callable, done: str):
@@ -220,10 +249,12 @@ def _act(ticket_id: int, change: Callable, done: str):
         change(db, ticket, forms.expected_version(request.form))
     except StaleVersion as exc:
         db.rollback()
-        message = (f"Not saved: someone else changed this ticket while you had it open "
-                   f"(you edited version {exc.expected}; it is now at version "
-                   f"{exc.actual}). Check the latest version below, then try again; "
-                   f"your text is kept in the form.")
+        message = (
+            f"Not saved: someone else changed this ticket while you had it open "
+            f"(you edited version {exc.expected}; it is now at version "
+            f"{exc.actual}). Check the latest version below, then try again; "
+            f"your text is kept in the form."
+        )
         return _render_ticket(ticket_id, error=message, status=409, stale=True)
     except (InvalidInput, Conflict) as exc:
         db.rollback()
@@ -238,36 +269,71 @@ def _act(ticket_id: int, change: Callable, done: str):
 @requires("work")
 def reply(ticket_id: int):
     form = request.form
-    return _act(ticket_id, lambda db, t, v: replies.reply_to_customer(
-        db, t, body=form.get("body", ""), actor=_actor(),
-        set_status=form.get("set_status") or None, expected_version=v, now=utcnow(),
-    ), "Reply sent to the customer.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: replies.reply_to_customer(
+            db,
+            t,
+            body=form.get("body", ""),
+            actor=_actor(),
+            set_status=form.get("set_status") or None,
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Reply sent to the customer.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/note")
 def note(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: ticket_service.add_message(
-        db, t, body=request.form.get("body", ""), public=False, actor=_actor(),
-        channel="agent", expected_version=v, now=utcnow(),
-    ), "Internal note added.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: ticket_service.add_message(
+            db,
+            t,
+            body=request.form.get("body", ""),
+            public=False,
+            actor=_actor(),
+            channel="agent",
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Internal note added.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/status")
 @requires("work")
 def change_status(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: ticket_service.change_status(
-        db, t, request.form.get("status", ""), actor=_actor(), expected_version=v,
-        now=utcnow(),
-    ), "Status changed.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: ticket_service.change_status(
+            db,
+            t,
+            request.form.get("status", ""),
+            actor=_actor(),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Status changed.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/priority")
 @requires("work")
 def change_priority(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: ticket_service.change_priority(
-        db, t, request.form.get("priority", ""), actor=_actor(), expected_version=v,
-        now=utcnow(),
-    ), "Priority changed; SLA targets recomputed.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: ticket_service.change_priority(
+            db,
+            t,
+            request.form.get("priority", ""),
+            actor=_actor(),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Priority changed; SLA targets recomputed.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/assign")
@@ -275,51 +341,98 @@ def change_priority(ticket_id: int):
 def assign(ticket_id: int):
     db = db_session()
     assignee = forms.assignee(db, request.form.get("assignee", ""))
-    return _act(ticket_id, lambda db, t, v: ticket_service.assign(
-        db, t, assignee, actor=_actor(), expected_version=v, now=utcnow(),
-    ), "Assignee changed.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: ticket_service.assign(
+            db,
+            t,
+            assignee,
+            actor=_actor(),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Assignee changed.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/claim")
 @requires("work")
 def claim(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: ticket_service.assign(
-        db, t, signed_in(), actor=_actor(), expected_version=v, now=utcnow(),
-    ), "The ticket is yours.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: ticket_service.assign(
+            db,
+            t,
+            signed_in(),
+            actor=_actor(),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "The ticket is yours.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/workaround")
 @requires("work")
 def workaround(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: ticket_service.mark_workaround(
-        db, t, actor=_actor(), note=request.form.get("note", "").strip(),
-        expected_version=v, now=utcnow(),
-    ), "Workaround recorded.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: ticket_service.mark_workaround(
+            db,
+            t,
+            actor=_actor(),
+            note=request.form.get("note", "").strip(),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Workaround recorded.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/escalate")
 @requires("work")
 def escalate(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: escalation.escalate(
-        db, t, actor=_actor(), reason=request.form.get("reason", ""),
-        expected_version=v, now=utcnow(),
-    ), "Escalated.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: escalation.escalate(
+            db,
+            t,
+            actor=_actor(),
+            reason=request.form.get("reason", ""),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Escalated.",
+    )
 
 
 @blueprint.post("/tickets/<int:ticket_id>/handoff")
 @requires("work")
 def hand_off(ticket_id: int):
-    return _act(ticket_id, lambda db, t, v: hand_off_ticket(
-        db, t, request.form.get("center", ""), actor=_actor(),
-        note=request.form.get("note", ""), expected_version=v, now=utcnow(),
-    ), "Handed off.")
+    return _act(
+        ticket_id,
+        lambda db, t, v: hand_off_ticket(
+            db,
+            t,
+            request.form.get("center", ""),
+            actor=_actor(),
+            note=request.form.get("note", ""),
+            expected_version=v,
+            now=utcnow(),
+        ),
+        "Handed off.",
+    )
 
 
 @blueprint.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int):
     found = attachment_file(db_session(), attachment_id, _attachment_folder())
-    return send_file(found.path, mimetype=found.content_type, as_attachment=True,
-                     download_name=found.filename)
+    return send_file(
+        found.path,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+    )
 
 
 def _attachment_folder() -> Path:
@@ -355,10 +468,16 @@ def users():
 
 
 def _render_users(*, error: str | None = None, status: int = 200):
-    return render_template("agent/users.html", users=staff.list_staff(db_session()),
-                           roles=ROLES, centers=list(default_centers().values()),
-                           error=error, form=request.form, now=utcnow(),
-                           active_queue="users"), status
+    return render_template(
+        "agent/users.html",
+        users=staff.list_staff(db_session()),
+        roles=ROLES,
+        centers=list(default_centers().values()),
+        error=error,
+        form=request.form,
+        now=utcnow(),
+        active_queue="users",
+    ), status
 
 
 @blueprint.post("/admin/users")
@@ -368,17 +487,25 @@ def create_user():
     db = db_session()
     try:
         user = people.create_user(
-            db, email=form.get("email", ""), name=form.get("name", ""),
-            password=form.get("password", ""), role=form.get("role", "agent"),
+            db,
+            email=form.get("email", ""),
+            name=form.get("name", ""),
+            password=form.get("password", ""),
+            role=form.get("role", "agent"),
             center=form.get("center") or None,
             tier=int(form["tier"]) if form.get("tier", "").isdigit() else None,
-            languages=[code.strip() for code in form.get("languages", "en").split(",")
-                       if code.strip()],
+            languages=[
+                code.strip()
+                for code in form.get("languages", "en").split(",")
+                if code.strip()
+            ],
             timezone=form.get("timezone") or None,
         )
     except (InvalidInput, Conflict) as exc:
         db.rollback()
-        return _render_users(error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _render_users(
+            error=str(exc), status=409 if isinstance(exc, Conflict) else 422
+        )
     db.commit()
     flash(f"Account created for {user.name}.", "success")
     return redirect(url_for("agent.users"))
@@ -388,9 +515,13 @@ def create_user():
 @requires("admin")
 def set_active(user_id: int):
     db = db_session()
-    user = staff.set_active(db, user_id, request.form.get("active") == "1", by=signed_in())
+    user = staff.set_active(
+        db, user_id, request.form.get("active") == "1", by=signed_in()
+    )
     db.commit()
-    flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+    flash(
+        f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success"
+    )
     return redirect(url_for("agent.users"))
 
 

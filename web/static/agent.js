@@ -90,8 +90,6 @@
           var again = fresh.querySelector('tr[data-ticket-id="' + currentId + '"]');
           if (again) again.classList.add("is-current");
         }
-        var total = document.getElementById("queue-total");
-        if (total) total.textContent = Number(fresh.dataset.total).toLocaleString("en");
         var note = document.getElementById("refresh-note");
         if (note) note.textContent = "Updated " + new Date().toLocaleTimeString();
         tick();
