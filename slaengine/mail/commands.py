@@ -41,12 +41,17 @@ def mailgate(context) -> None:
         click.echo(f"mailgate: message larger than {MAX_STDIN_BYTES} bytes; "
                    "nothing stored", err=True)
         sys.exit(EX_DATAERR)
+    database = None
     try:
-        result = receive(context.database, raw, source="mailgate",
-                         settings=context.settings, now=utcnow())
+        database = context.database
+        result = receive(database, raw, source="mailgate", settings=context.settings,
+                         now=utcnow())
     except Exception as exc:  # anything that stops storing: the MTA retries
         click.echo(f"mailgate: message not stored, try again later: {exc}", err=True)
         sys.exit(EX_TEMPFAIL)
+    finally:
+        if database is not None:
+            database.dispose()
     if result.status == "set_aside":
         click.echo(f"mailgate: stored as {result.inbound_id}, set aside: {result.reason}",
                    err=True)
