@@ -38,14 +38,17 @@ def mailgate(context) -> None:
         click.echo("mailgate: no message on standard input; nothing stored", err=True)
         sys.exit(EX_DATAERR)
     if len(raw) > MAX_STDIN_BYTES:
-        click.echo(f"mailgate: message larger than {MAX_STDIN_BYTES} bytes; "
-                   "nothing stored", err=True)
+        click.echo(
+            f"mailgate: message larger than {MAX_STDIN_BYTES} bytes; nothing stored",
+            err=True,
+        )
         sys.exit(EX_DATAERR)
     database = None
     try:
         database = context.database
-        result = receive(database, raw, source="mailgate", settings=context.settings,
-                         now=utcnow())
+        result = receive(
+            database, raw, source="mailgate", settings=context.settings, now=utcnow()
+        )
     except Exception as exc:  # anything that stops storing: the MTA retries
         click.echo(f"mailgate: message not stored, try again later: {exc}", err=True)
         sys.exit(EX_TEMPFAIL)
@@ -53,8 +56,10 @@ def mailgate(context) -> None:
         if database is not None:
             database.dispose()
     if result.status == "set_aside":
-        click.echo(f"mailgate: stored as {result.inbound_id}, set aside: {result.reason}",
-                   err=True)
+        click.echo(
+            f"mailgate: stored as {result.inbound_id}, set aside: {result.reason}",
+            err=True,
+        )
     sys.exit(EX_OK)
 
 
@@ -91,8 +96,13 @@ def set_aside(context, limit: int) -> None:
     """List messages that became no ticket or reply, newest first, with why."""
     with context.database.session() as session:
         rows = session.execute(
-            select(InboundMessage.id, InboundMessage.status, InboundMessage.received_at,
-                   InboundMessage.source, InboundMessage.reason)
+            select(
+                InboundMessage.id,
+                InboundMessage.status,
+                InboundMessage.received_at,
+                InboundMessage.source,
+                InboundMessage.reason,
+            )
             .where(InboundMessage.status.in_(("set_aside", "failed")))
             .order_by(InboundMessage.id.desc())
             .limit(limit)
@@ -100,8 +110,10 @@ def set_aside(context, limit: int) -> None:
     if not rows:
         click.echo("No set-aside or failed messages.")
     for row in rows:
-        click.echo(f"{row.id}\t{row.status}\t{row.received_at:%Y-%m-%d %H:%M:%SZ}\t"
-                   f"{row.source}\t{row.reason}")
+        click.echo(
+            f"{row.id}\t{row.status}\t{row.received_at:%Y-%m-%d %H:%M:%SZ}\t"
+            f"{row.source}\t{row.reason}"
+        )
 
 
 @mail.command("show")
@@ -126,10 +138,14 @@ def retry_command(context, inbound_id: int) -> None:
     """Process a set-aside or failed message again."""
     from slaengine.mail.intake import retry
 
-    result = retry(context.database, inbound_id, settings=context.settings, now=utcnow())
-    click.echo(f"Inbound message {result.inbound_id}: {result.status}"
-               + (f", ticket #{result.ticket_id}" if result.ticket_id else "")
-               + (f" ({result.reason})" if result.reason else ""))
+    result = retry(
+        context.database, inbound_id, settings=context.settings, now=utcnow()
+    )
+    click.echo(
+        f"Inbound message {result.inbound_id}: {result.status}"
+        + (f", ticket #{result.ticket_id}" if result.ticket_id else "")
+        + (f" ({result.reason})" if result.reason else "")
+    )
 
 
 @mail.command("poll")

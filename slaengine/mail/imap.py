@@ -33,8 +33,9 @@ def connect(imap: ImapSettings) -> imaplib.IMAP4:
         client = imaplib.IMAP4(imap.host, imap.port, timeout=TIMEOUT_SECONDS)
         client.starttls(ssl_context=context)
     else:
-        client = imaplib.IMAP4_SSL(imap.host, imap.port, ssl_context=context,
-                                   timeout=TIMEOUT_SECONDS)
+        client = imaplib.IMAP4_SSL(
+            imap.host, imap.port, ssl_context=context, timeout=TIMEOUT_SECONDS
+        )
     client.login(imap.username, imap.password)
     # Servers announce MOVE and UIDPLUS only once logged in.
     _, data = client.capability()
@@ -61,8 +62,13 @@ def poll_imap(database: Database, settings: Settings, *, now: datetime) -> int:
     return stored
 
 
-def _poll_folder(client: imaplib.IMAP4, folder: str, database: Database,
-                 settings: Settings, now: datetime) -> int:
+def _poll_folder(
+    client: imaplib.IMAP4,
+    folder: str,
+    database: Database,
+    settings: Settings,
+    now: datetime,
+) -> int:
     status, _ = client.select(_quote(folder))
     if status != "OK":
         raise imaplib.IMAP4.error(f"cannot open IMAP folder {folder!r}")
@@ -76,8 +82,9 @@ def _poll_folder(client: imaplib.IMAP4, folder: str, database: Database,
         try:
             result = receive(database, raw, source="imap", settings=settings, now=now)
         except StorageFailed:
-            logger.warning("event=mail.imap_deferred folder=%s uid=%s", folder,
-                           uid.decode())
+            logger.warning(
+                "event=mail.imap_deferred folder=%s uid=%s", folder, uid.decode()
+            )
             break
         _mark_done(client, uid, settings.mail.imap)
         stored += 0 if result.is_duplicate else 1

@@ -44,8 +44,19 @@ from slaengine.errors import InvalidInput, SlaEngineError
 from slaengine.events import Actor, record_event
 from slaengine.mail.language import message_language
 from slaengine.mail.outbound import find_outbox_rows
-from slaengine.mail.parsing import MessageUnparseable, ParsedAttachment, ParsedMessage, parse_message
-from slaengine.mail.threads import Thread, base_address, find_thread, may_reply, recipients
+from slaengine.mail.parsing import (
+    MessageUnparseable,
+    ParsedAttachment,
+    ParsedMessage,
+    parse_message,
+)
+from slaengine.mail.threads import (
+    Thread,
+    base_address,
+    find_thread,
+    may_reply,
+    recipients,
+)
 from slaengine.models import (
     PRIORITIES,
     Attachment,
@@ -67,7 +78,9 @@ NO_TEXT = "(This email has no text; see the attached files.)"
 EMPTY = "(This email has no text.)"
 RATE_WINDOW = timedelta(hours=1)
 RETRY_AFTER = timedelta(minutes=1)
-_MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M)
+_MESSAGE_ID_HEADER = re.compile(
+    rb"^message-id:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M
+)
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
 _FINGERPRINT_HEADERS = (b"from", b"to", b"cc", b"subject", b"date")
 
@@ -99,7 +112,11 @@ class Outcome:
 
 
 def receive(
-    database: Database, raw: bytes, *, source: str, settings: Settings,
+    database: Database,
+    raw: bytes,
+    *,
+    source: str,
+    settings: Settings,
     now: datetime | None = None,
 ) -> IntakeResult:
     """Store one raw message, then turn it into a ticket, a reply or an aside.
@@ -111,16 +128,27 @@ def receive(
     now = now or utcnow()
     parsed, parse_error = _parse(raw)
     message_id = parsed.message_id if parsed else peek_message_id(raw)
-    inbound_id, is_duplicate = store_raw(database, raw, source=source,
-                                         message_id=message_id, now=now)
+    inbound_id, is_duplicate = store_raw(
+        database, raw, source=source, message_id=message_id, now=now
+    )
     if is_duplicate:
         return _current(database, inbound_id, is_duplicate=True)
-    return process_inbound(database, inbound_id, settings=settings, now=now,
-                           parsed=parsed, parse_error=parse_error)
+    return process_inbound(
+        database,
+        inbound_id,
+        settings=settings,
+        now=now,
+        parsed=parsed,
+        parse_error=parse_error,
+    )
 
 
 def store_raw(
-    database: Database, raw: bytes, *, source: str, message_id: str | None,
+    database: Database,
+    raw: bytes,
+    *,
+    source: str,
+    message_id: str | None,
     now: datetime,
 ) -> tuple[int, bool]:
     """Keep ``raw`` once; returns its row id and whether it was already kept.
@@ -131,23 +159,35 @@ def store_raw(
         raise InvalidInput(f"source: unknown mail source {source!r}", field="source")
     raw = bytes(raw)
     sha256 = hashlib.sha256(raw).hexdigest()
-    if message_id is not None and (len(message_id) > MAX_MESSAGE_ID or "\x00" in message_id):
+    if message_id is not None and (
+        len(message_id) > MAX_MESSAGE_ID or "\x00" in message_id
+    ):
         message_id = None
     try:
         with database.session() as session:
             existing, message_id = _find_stored(session, raw, sha256, message_id)
             if existing is not None:
                 return existing, True
-            row = InboundMessage(sha256=sha256, email_message_id=message_id, source=source,
-                                 raw=raw, status="received", received_at=now)
+            row = InboundMessage(
+                sha256=sha256,
+                email_message_id=message_id,
+                source=source,
+                raw=raw,
+                status="received",
+                received_at=now,
+            )
             session.add(row)
             session.flush()
             inbound_id = row.id
     except IntegrityError:
         return _stored_by_someone_else(database, raw, sha256, message_id)
     except (SQLAlchemyError, OSError) as exc:
-        raise StorageFailed(f"could not store the message: {type(exc).__name__}: {exc}") from exc
-    logger.info("event=mail.stored inbound=%s source=%s size=%d", inbound_id, source, len(raw))
+        raise StorageFailed(
+            f"could not store the message: {type(exc).__name__}: {exc}"
+        ) from exc
+    logger.info(
+        "event=mail.stored inbound=%s source=%s size=%d", inbound_id, source, len(raw)
+    )
     return inbound_id, False
 
 
@@ -175,19 +215,23 @@ def _find_stored(
     (some clients and forgers do) is kept too, without the id in the
     unique column, so it cannot suppress a genuine message.
     """
-    existing = session.scalar(select(InboundMessage.id).where(InboundMessage.sha256 == sha256))
+    existing = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.sha256 == sha256)
+    )
     if existing is not None or message_id is None:
         return existing, message_id
     same_id = session.execute(
-        select(InboundMessage.id, InboundMessage.raw)
-        .where(InboundMessage.email_message_id == message_id)
+        select(InboundMessage.id, InboundMessage.raw).where(
+            InboundMessage.email_message_id == message_id
+        )
     ).first()
     if same_id is None:
         return None, message_id
     if fingerprint(same_id.raw) == fingerprint(raw):
         return same_id.id, message_id
-    logger.warning("event=mail.message_id_reused message_id=%r first=%s", message_id,
-                   same_id.id)
+    logger.warning(
+        "event=mail.message_id_reused message_id=%r first=%s", message_id, same_id.id
+    )
     return None, None
 
 
@@ -202,7 +246,9 @@ def fingerprint(raw: bytes) -> bytes:
         for line in unfolded.splitlines()
         if line.split(b":", 1)[0].strip().lower() in _FINGERPRINT_HEADERS
     )
-    return hashlib.sha256(b"\n".join(kept) + b"\n\n" + re.sub(rb"\s+", b"", body)).digest()
+    return hashlib.sha256(
+        b"\n".join(kept) + b"\n\n" + re.sub(rb"\s+", b"", body)
+    ).digest()
 
 
 def peek_message_id(raw: bytes) -> str | None:
@@ -225,15 +271,22 @@ def _parse(raw: bytes) -> tuple[ParsedMessage | None, str | None]:
         return None, f"unparseable: parser error {type(exc).__name__}: {exc}"
 
 
-def _current(database: Database, inbound_id: int, *, is_duplicate: bool) -> IntakeResult:
+def _current(
+    database: Database, inbound_id: int, *, is_duplicate: bool
+) -> IntakeResult:
     with database.session() as session:
         row = session.get(InboundMessage, inbound_id)
         return IntakeResult(row.id, row.status, row.reason, row.ticket_id, is_duplicate)
 
 
 def process_inbound(
-    database: Database, inbound_id: int, *, settings: Settings, now: datetime,
-    parsed: ParsedMessage | None = None, parse_error: str | None = None,
+    database: Database,
+    inbound_id: int,
+    *,
+    settings: Settings,
+    now: datetime,
+    parsed: ParsedMessage | None = None,
+    parse_error: str | None = None,
 ) -> IntakeResult:
     """Handle one stored message that is still ``received``.
 
@@ -248,16 +301,24 @@ def process_inbound(
                 return _current(database, inbound_id, is_duplicate=False)
             if parsed is None and parse_error is None:
                 parsed, parse_error = _parse(inbound.raw)
-            outcome = (Outcome("set_aside", parse_error) if parsed is None
-                       else _handle(session, inbound, parsed, settings, now, written))
+            outcome = (
+                Outcome("set_aside", parse_error)
+                if parsed is None
+                else _handle(session, inbound, parsed, settings, now, written)
+            )
             inbound.status, inbound.reason = outcome.status, _clean(outcome.reason)
             inbound.ticket_id = outcome.ticket_id
     except Exception as exc:
         remove_files(settings.instance_path / "attachments", written)
         logger.exception("event=mail.failed inbound=%s", inbound_id)
         return _mark_failed(database, inbound_id, exc, now)
-    logger.info("event=mail.%s inbound=%s ticket=%s reason=%r", outcome.status,
-                inbound_id, outcome.ticket_id, outcome.reason)
+    logger.info(
+        "event=mail.%s inbound=%s ticket=%s reason=%r",
+        outcome.status,
+        inbound_id,
+        outcome.ticket_id,
+        outcome.reason,
+    )
     return IntakeResult(inbound_id, outcome.status, outcome.reason, outcome.ticket_id)
 
 
@@ -270,13 +331,17 @@ def _claim(session: Session, inbound_id: int, now: datetime) -> InboundMessage |
     return session.get(InboundMessage, inbound_id) if claimed else None
 
 
-def _mark_failed(database: Database, inbound_id: int, exc: Exception, now: datetime) -> IntakeResult:
+def _mark_failed(
+    database: Database, inbound_id: int, exc: Exception, now: datetime
+) -> IntakeResult:
     reason = _clean(f"failed: {type(exc).__name__}: {exc}")[:2000]
     try:
         with database.session() as session:
             session.execute(
                 update(InboundMessage)
-                .where(InboundMessage.id == inbound_id, InboundMessage.status == "received")
+                .where(
+                    InboundMessage.id == inbound_id, InboundMessage.status == "received"
+                )
                 .values(status="failed", reason=reason, processed_at=now)
             )
     except SQLAlchemyError:
@@ -285,23 +350,30 @@ def _mark_failed(database: Database, inbound_id: int, exc: Exception, now: datet
     return IntakeResult(inbound_id, "failed", reason)
 
 
-def process_waiting(database: Database, *, settings: Settings, now: datetime,
-                    limit: int = 100) -> int:
+def process_waiting(
+    database: Database, *, settings: Settings, now: datetime, limit: int = 100
+) -> int:
     """Process messages left ``received`` by a crash; returns how many."""
     with database.session() as session:
-        waiting = list(session.scalars(
-            select(InboundMessage.id)
-            .where(InboundMessage.status == "received",
-                   InboundMessage.received_at <= now - RETRY_AFTER)
-            .order_by(InboundMessage.id)
-            .limit(limit)
-        ))
+        waiting = list(
+            session.scalars(
+                select(InboundMessage.id)
+                .where(
+                    InboundMessage.status == "received",
+                    InboundMessage.received_at <= now - RETRY_AFTER,
+                )
+                .order_by(InboundMessage.id)
+                .limit(limit)
+            )
+        )
     for inbound_id in waiting:
         process_inbound(database, inbound_id, settings=settings, now=now)
     return len(waiting)
 
 
-def retry(database: Database, inbound_id: int, *, settings: Settings, now: datetime) -> IntakeResult:
+def retry(
+    database: Database, inbound_id: int, *, settings: Settings, now: datetime
+) -> IntakeResult:
     """Process a ``failed`` or ``set_aside`` message again (an admin's fix).
 
     :raises InvalidInput: when the message was processed already.
@@ -309,7 +381,9 @@ def retry(database: Database, inbound_id: int, *, settings: Settings, now: datet
     with database.session() as session:
         row = session.get(InboundMessage, inbound_id)
         if row is None or row.status not in ("failed", "set_aside"):
-            raise InvalidInput(f"inbound message {inbound_id} is not failed or set aside")
+            raise InvalidInput(
+                f"inbound message {inbound_id} is not failed or set aside"
+            )
         row.status, row.reason = "received", None
     return process_inbound(database, inbound_id, settings=settings, now=now)
 
@@ -322,8 +396,14 @@ def own_addresses(settings: Settings) -> frozenset[str]:
     return frozenset({settings.mail_from.lower(), *settings.mail.mailboxes})
 
 
-def _handle(session: Session, inbound: InboundMessage, parsed: ParsedMessage,
-            settings: Settings, now: datetime, written: list[StoredFile]) -> Outcome:
+def _handle(
+    session: Session,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    settings: Settings,
+    now: datetime,
+    written: list[StoredFile],
+) -> Outcome:
     ours = own_addresses(settings)
     sender = parsed.from_address
     if parsed.classification.is_bounce:
@@ -334,15 +414,21 @@ def _handle(session: Session, inbound: InboundMessage, parsed: ParsedMessage,
         return Outcome("set_aside", f"sent from the engine's own address {sender}")
     if parsed.is_auto_generated:
         thread = find_thread(session, parsed, ours)
-        return Outcome("set_aside", f"automatic: {parsed.classification.reason}",
-                       thread.ticket.id if thread else None)
+        return Outcome(
+            "set_aside",
+            f"automatic: {parsed.classification.reason}",
+            thread.ticket.id if thread else None,
+        )
     try:
         sender = normalize_email(sender, field="from")
     except InvalidInput as exc:
         return Outcome("set_aside", f"sender not usable: {exc}")
     if _recent_count(session, sender, now) >= settings.mail.rate_limit_per_hour:
-        return Outcome("set_aside", f"rate limit: more than {settings.mail.rate_limit_per_hour}"
-                                    f" messages from {sender} in the last hour")
+        return Outcome(
+            "set_aside",
+            f"rate limit: more than {settings.mail.rate_limit_per_hour}"
+            f" messages from {sender} in the last hour",
+        )
     thread = find_thread(session, parsed, ours)
     if thread is not None and may_reply(session, thread.ticket, sender):
         message, ticket = _add_to_thread(session, thread, parsed, sender, now)
@@ -351,11 +437,20 @@ def _handle(session: Session, inbound: InboundMessage, parsed: ParsedMessage,
         message = ticket.messages[0]
     _store_attachments(session, message, parsed.attachments, settings, now, written)
     _add_participants(session, ticket, parsed, ours, now)
-    record_event(session, ticket, Actor.for_customer(message.author_customer), "email",
-                 at=now, data={"inbound_id": inbound.id, "message_id": message.id,
-                               "is_reply": parsed.is_reply,
-                               "threaded_by": thread.found_by if thread else None,
-                               "repairs": parsed.repairs})
+    record_event(
+        session,
+        ticket,
+        Actor.for_customer(message.author_customer),
+        "email",
+        at=now,
+        data={
+            "inbound_id": inbound.id,
+            "message_id": message.id,
+            "is_reply": parsed.is_reply,
+            "threaded_by": thread.found_by if thread else None,
+            "repairs": parsed.repairs,
+        },
+    )
     return Outcome("processed", None, ticket.id)
 
 
@@ -363,17 +458,21 @@ def _recent_count(session: Session, sender: str, now: datetime) -> int:
     customer = find_customer(session, sender)
     if customer is None:
         return 0
-    return session.scalar(
-        select(func.count(Message.id)).where(
-            Message.author_customer_id == customer.id,
-            Message.channel == "email",
-            Message.created_at >= now - RATE_WINDOW,
+    return (
+        session.scalar(
+            select(func.count(Message.id)).where(
+                Message.author_customer_id == customer.id,
+                Message.channel == "email",
+                Message.created_at >= now - RATE_WINDOW,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
-def _record_bounce(session: Session, inbound: InboundMessage, parsed: ParsedMessage,
-                   now: datetime) -> Outcome:
+def _record_bounce(
+    session: Session, inbound: InboundMessage, parsed: ParsedMessage, now: datetime
+) -> Outcome:
     """Note a bounce on the outbox email it returns, if it is one of ours."""
     reason = f"automatic: {parsed.classification.reason}"
     searchable = _clean(inbound.raw.decode("utf-8", "replace")) + parsed.text
@@ -384,13 +483,29 @@ def _record_bounce(session: Session, inbound: InboundMessage, parsed: ParsedMess
     row.last_error = f"bounced: inbound message {inbound.id}"
     if row.ticket_id is not None:
         ticket = session.get(Ticket, row.ticket_id)
-        record_event(session, ticket, Actor.system(), "email_bounced", at=now,
-                     data={"outbox_id": row.id, "recipient": row.recipient,
-                           "inbound_id": inbound.id})
-    logger.warning("event=mail.bounced outbox=%s ticket=#%s to=%s", row.id,
-                   row.ticket_id, row.recipient)
-    return Outcome("processed", f"{reason}: bounce of outbox email {row.id} to {row.recipient}",
-                   row.ticket_id)
+        record_event(
+            session,
+            ticket,
+            Actor.system(),
+            "email_bounced",
+            at=now,
+            data={
+                "outbox_id": row.id,
+                "recipient": row.recipient,
+                "inbound_id": inbound.id,
+            },
+        )
+    logger.warning(
+        "event=mail.bounced outbox=%s ticket=#%s to=%s",
+        row.id,
+        row.ticket_id,
+        row.recipient,
+    )
+    return Outcome(
+        "processed",
+        f"{reason}: bounce of outbox email {row.id} to {row.recipient}",
+        row.ticket_id,
+    )
 
 
 # -- tickets and messages -------------------------------------------------
@@ -410,15 +525,23 @@ def _body(parsed: ParsedMessage) -> str:
 
 def _priority(parsed: ParsedMessage, settings: Settings) -> str:
     """The most urgent priority among the support mailboxes addressed."""
-    found = {settings.mail.mailboxes.get(base_address(address)) for address in recipients(parsed)}
+    found = {
+        settings.mail.mailboxes.get(base_address(address))
+        for address in recipients(parsed)
+    }
     for priority in PRIORITIES:
         if priority in found:
             return priority
     return settings.mail.default_priority
 
 
-def _open_ticket(session: Session, parsed: ParsedMessage, sender: str,
-                 settings: Settings, now: datetime) -> Ticket:
+def _open_ticket(
+    session: Session,
+    parsed: ParsedMessage,
+    sender: str,
+    settings: Settings,
+    now: datetime,
+) -> Ticket:
     ticket = ticket_service.create_ticket(
         session,
         subject=_subject(parsed),
@@ -435,20 +558,34 @@ def _open_ticket(session: Session, parsed: ParsedMessage, sender: str,
     return ticket
 
 
-def _add_to_thread(session: Session, thread: Thread, parsed: ParsedMessage, sender: str,
-                   now: datetime) -> tuple[Message, Ticket]:
-    customer = get_or_create_customer(session, email=sender, name=_clean(parsed.from_name or ""))
+def _add_to_thread(
+    session: Session, thread: Thread, parsed: ParsedMessage, sender: str, now: datetime
+) -> tuple[Message, Ticket]:
+    customer = get_or_create_customer(
+        session, email=sender, name=_clean(parsed.from_name or "")
+    )
     if thread.ticket.status == "closed":
         follow_up = ticket_service.open_follow_up(
-            session, thread.ticket, body=_body(parsed), customer=customer,
-            email_message_id=_message_id(parsed), now=now)
+            session,
+            thread.ticket,
+            body=_body(parsed),
+            customer=customer,
+            email_message_id=_message_id(parsed),
+            now=now,
+        )
         follow_up.messages[0].body_html = _clean(parsed.html) if parsed.html else None
         return follow_up.messages[0], follow_up
     message = ticket_service.add_message(
-        session, thread.ticket, body=_body(parsed), public=True,
-        actor=Actor.for_customer(customer), channel="email",
+        session,
+        thread.ticket,
+        body=_body(parsed),
+        public=True,
+        actor=Actor.for_customer(customer),
+        channel="email",
         body_html=_clean(parsed.html) if parsed.html else None,
-        email_message_id=_message_id(parsed), now=now)
+        email_message_id=_message_id(parsed),
+        now=now,
+    )
     return message, thread.ticket
 
 
@@ -459,11 +596,21 @@ def _message_id(parsed: ParsedMessage) -> str | None:
     return _clean(value)
 
 
-def _add_participants(session: Session, ticket: Ticket, parsed: ParsedMessage,
-                      ours: frozenset[str], now: datetime) -> None:
+def _add_participants(
+    session: Session,
+    ticket: Ticket,
+    parsed: ParsedMessage,
+    ours: frozenset[str],
+    now: datetime,
+) -> None:
     """Everyone else the customer wrote to (To and Cc) joins the ticket."""
-    known = set(session.scalars(
-        select(TicketParticipant.email).where(TicketParticipant.ticket_id == ticket.id)))
+    known = set(
+        session.scalars(
+            select(TicketParticipant.email).where(
+                TicketParticipant.ticket_id == ticket.id
+            )
+        )
+    )
     known.add(ticket.requester.email)
     for address in parsed.to_addresses + parsed.cc_addresses:
         if len(known) > MAX_PARTICIPANTS or base_address(address) in ours:
@@ -474,15 +621,23 @@ def _add_participants(session: Session, ticket: Ticket, parsed: ParsedMessage,
             continue
         if email not in known:
             known.add(email)
-            session.add(TicketParticipant(ticket_id=ticket.id, email=email, created_at=now))
+            session.add(
+                TicketParticipant(ticket_id=ticket.id, email=email, created_at=now)
+            )
     session.flush()
 
 
 # -- attachments ----------------------------------------------------------
 
 
-def _store_attachments(session: Session, message: Message, parts: list[ParsedAttachment],
-                       settings: Settings, now: datetime, written: list[StoredFile]) -> None:
+def _store_attachments(
+    session: Session,
+    message: Message,
+    parts: list[ParsedAttachment],
+    settings: Settings,
+    now: datetime,
+    written: list[StoredFile],
+) -> None:
     """Keep named attachments and inline images on disk, by SHA-256.
 
     Unnamed parts that are not inline images (a forwarded message without a
@@ -495,9 +650,17 @@ def _store_attachments(session: Session, message: Message, parts: list[ParsedAtt
         name = attachment_name(part.filename, part.content_type, number)
         stored = _write_file(folder, part.payload, name)
         written.append(stored)
-        session.add(Attachment(
-            message_id=message.id, filename=name, content_type=stored.content_type,
-            size=stored.size, sha256=stored.sha256, inline=part.is_inline, created_at=now))
+        session.add(
+            Attachment(
+                message_id=message.id,
+                filename=name,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                inline=part.is_inline,
+                created_at=now,
+            )
+        )
     session.flush()
 
 
@@ -507,11 +670,15 @@ def attachment_name(filename: str | None, content_type: str, number: int) -> str
     ``inline-N`` with an extension from their type.
     """
     name = re.split(r"[\\/]", _clean(filename or ""))[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    name = "".join(
+        ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
     name = name.strip()
     if not name:
         subtype = content_type.partition("/")[2] or "bin"
-        return f"inline-{number}.{re.sub(r'[^a-z0-9]', '', subtype.lower())[:10] or 'bin'}"
+        return (
+            f"inline-{number}.{re.sub(r'[^a-z0-9]', '', subtype.lower())[:10] or 'bin'}"
+        )
     if len(name) > MAX_FILENAME:
         stem, dot, extension = name.rpartition(".")
         keep = extension[:10] if dot else ""

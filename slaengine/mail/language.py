@@ -17,12 +17,13 @@ from slaengine.people import LANGUAGES
 _WORD = re.compile(r"[^\W\d_]+")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_COMMON_WORDS = {
-    "en": frozenset("the and is are to of you we it this that not for with have please".split()),
-    "es": frozenset("el la los las que de y es en por para una un no con gracias hola".split()),
-    "de": frozenset("der die das und ist nicht ich sie wir mit für auf ein eine bitte danke".split()),
-    "fr": frozenset("le la les et est pas je vous nous avec pour une un des merci bonjour".split()),
+_COMMON = {
+    "en": "the and is are to of you we it this that not for with have please",
+    "es": "el la los las que de y es en por para una un no con gracias hola",
+    "de": "der die das und ist nicht ich sie wir mit für auf ein eine bitte danke",
+    "fr": "le la les et est pas je vous nous avec pour une un des merci bonjour",
 }
+_COMMON_WORDS = {code: frozenset(words.split()) for code, words in _COMMON.items()}
 MIN_WORDS = 3
 SAMPLE = 4000
 
@@ -47,7 +48,10 @@ def detect_language(text: str) -> str | None:
     if len(_HAN.findall(sample)) >= 4:
         return "zh"
     words = [word.lower() for word in _WORD.findall(sample)]
-    scores = {code: sum(word in common for word in words) for code, common in _COMMON_WORDS.items()}
+    scores = {
+        code: sum(word in common for word in words)
+        for code, common in _COMMON_WORDS.items()
+    }
     best = max(scores, key=lambda code: scores[code])
     ranked = sorted(scores.values(), reverse=True)
     if ranked[0] < MIN_WORDS or ranked[0] == ranked[1]:

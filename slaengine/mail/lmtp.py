@@ -37,8 +37,11 @@ class IntakeHandler:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                None, partial(receive, self.database, raw, source="lmtp",
-                              settings=self.settings))
+                None,
+                partial(
+                    receive, self.database, raw, source="lmtp", settings=self.settings
+                ),
+            )
         except StorageFailed as exc:
             logger.warning("event=mail.lmtp_deferred error=%s", exc)
             answer = "451 4.3.0 could not store the message, try again later"
@@ -51,12 +54,21 @@ class LmtpController(Controller):
     """aiosmtpd's threaded controller, speaking LMTP."""
 
     def factory(self) -> LMTP:
-        return LMTP(self.handler, data_size_limit=MAX_MESSAGE_BYTES,
-                    enable_SMTPUTF8=True, ident="slaengine LMTP")
+        return LMTP(
+            self.handler,
+            data_size_limit=MAX_MESSAGE_BYTES,
+            enable_SMTPUTF8=True,
+            ident="slaengine LMTP",
+        )
 
 
-def build_listener(database: Database, settings: Settings, *,
-                   host: str | None = None, port: int | None = None) -> LmtpController:
+def build_listener(
+    database: Database,
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+) -> LmtpController:
     """An LMTP listener (not yet started) on ``host:port`` or the settings'."""
     return LmtpController(
         IntakeHandler(database, settings),

@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session
 
 from slaengine.attachments import path_for
 from slaengine.config import Settings
-from slaengine.models import Attachment, Message, OutboxMessage, Ticket, TicketParticipant
+from slaengine.models import (
+    Attachment,
+    Message,
+    OutboxMessage,
+    Ticket,
+    TicketParticipant,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +55,8 @@ def _digest(row_id: int, dedupe_key: str) -> str:
 
 def message_id_for(row: OutboxMessage, domain: str) -> str:
     """The ``Message-ID`` of an outbox email, with angle brackets."""
-    return f"<ticket-{row.ticket_id or 0}.outbox-{row.id}.{_digest(row.id, row.dedupe_key)}@{domain}>"
+    digest = _digest(row.id, row.dedupe_key)
+    return f"<ticket-{row.ticket_id or 0}.outbox-{row.id}.{digest}@{domain}>"
 
 
 def find_outbox_rows(session: Session, text: str) -> list[OutboxMessage]:
@@ -61,7 +68,11 @@ def find_outbox_rows(session: Session, text: str) -> list[OutboxMessage]:
     rows = []
     for _ticket, row_id, digest in _OUTBOX_ID.findall(text):
         row = session.get(OutboxMessage, int(row_id))
-        if row is not None and row.kind == "email" and _digest(row.id, row.dedupe_key) == digest.lower():
+        if (
+            row is not None
+            and row.kind == "email"
+            and _digest(row.id, row.dedupe_key) == digest.lower()
+        ):
             rows.append(row)
     return rows
 
@@ -107,7 +118,7 @@ def thread_headers(session: Session, ticket: Ticket) -> dict[str, str]:
         return {}
     references = list(dict.fromkeys(ids))
     if len(references) > MAX_REFERENCES:
-        references = references[:1] + references[-(MAX_REFERENCES - 1):]
+        references = references[:1] + references[-(MAX_REFERENCES - 1) :]
     latest_customer = [value for value in ids if not _OUTBOX_ID.search(value)]
     return {
         "In-Reply-To": (latest_customer or ids)[-1],
@@ -135,7 +146,9 @@ def build_email(
 
     Stores the ``Message-ID`` in the row's headers so answers thread.
     """
-    message_id = row.headers.get("Message-ID") or message_id_for(row, settings.mail_domain)
+    message_id = row.headers.get("Message-ID") or message_id_for(
+        row, settings.mail_domain
+    )
     if row.headers.get("Message-ID") != message_id:
         row.headers = {**row.headers, "Message-ID": message_id}
     message = EmailMessage()
@@ -160,7 +173,8 @@ def render_html(text: str) -> str:
     """The HTML part: the plain text, escaped, as paragraphs."""
     paragraphs = [part for part in re.split(r"\n\s*\n", text.strip()) if part.strip()]
     body = "\n".join(
-        "<p>" + html.escape(part).replace("\n", "<br>\n") + "</p>" for part in paragraphs
+        "<p>" + html.escape(part).replace("\n", "<br>\n") + "</p>"
+        for part in paragraphs
     )
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
@@ -172,11 +186,15 @@ def _attach_files(
     session: Session, message: EmailMessage, ids: Iterable[int], settings: Settings
 ) -> None:
     folder = settings.instance_path / "attachments"
-    for attachment in session.scalars(select(Attachment).where(Attachment.id.in_(list(ids)))):
+    for attachment in session.scalars(
+        select(Attachment).where(Attachment.id.in_(list(ids)))
+    ):
         maintype, _, subtype = attachment.content_type.partition("/")
         data = Path(path_for(folder, attachment.sha256)).read_bytes()
         message.add_attachment(
-            data, maintype=maintype, subtype=subtype or "octet-stream",
+            data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
             filename=attachment.filename,
         )
 
@@ -184,7 +202,9 @@ def _attach_files(
 def envelope_recipients(message: EmailMessage) -> list[str]:
     """Everyone in To and Cc, bare addresses."""
     fields = message.get_all("To", []) + message.get_all("Cc", [])
-    return [address for _name, address in getaddresses([str(v) for v in fields]) if address]
+    return [
+        address for _name, address in getaddresses([str(v) for v in fields]) if address
+    ]
 
 
 def send_smtp(message: EmailMessage, settings: Settings) -> None:

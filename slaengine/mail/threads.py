@@ -40,7 +40,9 @@ def base_address(address: str) -> str:
     return f"{local.partition('+')[0]}@{domain}"
 
 
-def plus_ticket_ids(recipients: Iterable[str], own_addresses: frozenset[str]) -> list[int]:
+def plus_ticket_ids(
+    recipients: Iterable[str], own_addresses: frozenset[str]
+) -> list[int]:
     """Ticket numbers after a plus in addresses of our own mailboxes."""
     numbers = []
     for address in recipients:
@@ -81,19 +83,27 @@ def find_thread(
 
 
 def _by_headers(session: Session, parsed: ParsedMessage) -> tuple[int | None, str]:
-    ids = list(dict.fromkeys(([parsed.in_reply_to] if parsed.in_reply_to else [])
-                             + parsed.references[::-1]))
+    ids = list(
+        dict.fromkeys(
+            ([parsed.in_reply_to] if parsed.in_reply_to else [])
+            + parsed.references[::-1]
+        )
+    )
     if not ids:
         return None, ""
     for message_id in ids:
         ticket_id = session.scalar(
-            select(Message.ticket_id).where(Message.email_message_id == message_id).limit(1)
+            select(Message.ticket_id)
+            .where(Message.email_message_id == message_id)
+            .limit(1)
         )
         if ticket_id is None:
             ticket_id = session.scalar(
                 select(InboundMessage.ticket_id)
-                .where(InboundMessage.email_message_id == message_id,
-                       InboundMessage.ticket_id.is_not(None))
+                .where(
+                    InboundMessage.email_message_id == message_id,
+                    InboundMessage.ticket_id.is_not(None),
+                )
                 .limit(1)
             )
         if ticket_id is None:
@@ -108,8 +118,12 @@ def may_reply(session: Session, ticket: Ticket, sender: str) -> bool:
     """Whether ``sender`` is the ticket's requester or a participant."""
     if ticket.requester.email == sender:
         return True
-    return session.scalar(
-        select(TicketParticipant.id).where(
-            TicketParticipant.ticket_id == ticket.id, TicketParticipant.email == sender
+    return (
+        session.scalar(
+            select(TicketParticipant.id).where(
+                TicketParticipant.ticket_id == ticket.id,
+                TicketParticipant.email == sender,
+            )
         )
-    ) is not None
+        is not None
+    )

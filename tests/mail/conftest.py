@@ -69,8 +69,11 @@ def stored(database, raw: bytes) -> InboundMessage | None:
     import hashlib
 
     with database.session() as session:
-        return session.scalar(select(InboundMessage).where(
-            InboundMessage.sha256 == hashlib.sha256(raw).hexdigest()))
+        return session.scalar(
+            select(InboundMessage).where(
+                InboundMessage.sha256 == hashlib.sha256(raw).hexdigest()
+            )
+        )
 
 
 def free_port() -> int:
@@ -89,8 +92,10 @@ class Received:
     @property
     def messages(self) -> list[EmailMessage]:
         with self.lock:
-            return [message_from_bytes(raw, policy=policy.default)
-                    for _, _, raw in self.envelopes]
+            return [
+                message_from_bytes(raw, policy=policy.default)
+                for _, _, raw in self.envelopes
+            ]
 
 
 class _Collect:
@@ -100,7 +105,8 @@ class _Collect:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         with self.received.lock:
             self.received.envelopes.append(
-                (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+                (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+            )
         return "250 OK"
 
 
@@ -113,8 +119,9 @@ class SmtpServer:
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(_Collect(self.received), hostname="127.0.0.1",
-                                     port=self.port)
+        self.controller = Controller(
+            _Collect(self.received), hostname="127.0.0.1", port=self.port
+        )
         self.controller.start()
 
     def stop(self) -> None:
@@ -158,9 +165,25 @@ def tls_certificate(tmp_path_factory) -> Certificate:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
     )
     return Certificate(str(cert), str(key))

@@ -23,7 +23,9 @@ from tests.mail.conftest import stored
 from tests.mail.test_corpus import CORPUS, ENTRIES
 
 #: The classifier needs a machine-readable signal; these two carry none.
-UNSIGNALLED = "automatic mail with no machine header; only its content tells (see docs/email.md)"
+UNSIGNALLED = (
+    "automatic mail with no machine header; only its content tells (see docs/email.md)"
+)
 #: Senders at a dotless domain cannot be customers: nothing could be sent back.
 UNDELIVERABLE = ("root@localhost", "guest@localhost")
 
@@ -42,7 +44,9 @@ def _params() -> list:
 def _corpus_present():
     if not ENTRIES:
         if os.environ.get("CI"):
-            pytest.fail(f"CI needs the mail corpus at {CORPUS} (or SLAENGINE_MAIL_CORPUS)")
+            pytest.fail(
+                f"CI needs the mail corpus at {CORPUS} (or SLAENGINE_MAIL_CORPUS)"
+            )
         pytest.skip(f"mail corpus not found at {CORPUS}; set SLAENGINE_MAIL_CORPUS")
 
 
@@ -62,7 +66,8 @@ def test_corpus_message_through_mailgate(entry, mailgate, database):
     assert mailgate(raw) == 0
 
     inbound = stored(database, raw)
-    assert inbound is not None and inbound.raw == raw
+    assert inbound is not None
+    assert inbound.raw == raw
     if entry["is_auto_generated"]:
         _check_set_aside(database, inbound, "automatic:")
     elif entry["from_address"] is None:
@@ -86,19 +91,29 @@ def _check_ticket(database, inbound, entry: dict) -> None:
     with database.session() as session:
         ticket = session.get(Ticket, inbound.ticket_id)
         message = session.scalar(select(Message).where(Message.ticket_id == ticket.id))
-        listed = session.scalars(select(Attachment.filename).where(
-            Attachment.message_id == message.id, Attachment.inline.is_(False))).all()
-        event = session.scalar(select(TicketEvent).where(
-            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "email"))
+        listed = session.scalars(
+            select(Attachment.filename).where(
+                Attachment.message_id == message.id, Attachment.inline.is_(False)
+            )
+        ).all()
+        event = session.scalar(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "email"
+            )
+        )
 
         assert ticket.channel == "email"
         assert ticket.requester.email == entry["from_address"]
-        assert ticket.requester.name == (entry["from_name"] or entry["from_address"].split("@")[0])
+        assert ticket.requester.name == (
+            entry["from_name"] or entry["from_address"].split("@")[0]
+        )
         assert ticket.subject == _expected_subject(entry)
         assert Counter(listed) == Counter(entry["attachments"])
         if entry["body_contains"] is not None:
             assert entry["body_contains"] in message.body_text
         if entry["reply_text"] is not None:
-            assert _space(split_reply(message.body_text)[0]) == _space(entry["reply_text"])
+            assert _space(split_reply(message.body_text)[0]) == _space(
+                entry["reply_text"]
+            )
         assert event.data["inbound_id"] == inbound.id
         assert event.data["is_reply"] == entry["is_reply"]

@@ -72,13 +72,22 @@ def _config(root: Path, cert: str, key: str, port: int) -> str:
         users = ""
     else:
         owner = pwd.getpwuid(os.geteuid())
-        users = (f"default_internal_user = {owner.pw_name}\n"
-                 f"default_login_user = {owner.pw_name}")
+        users = (
+            f"default_internal_user = {owner.pw_name}\n"
+            f"default_login_user = {owner.pw_name}"
+        )
     (root / "mail").mkdir()
     if os.geteuid() == 0:
         os.chown(root / "mail", owner.pw_uid, owner.pw_gid)
-    return CONFIG.format(root=root, cert=cert, key=key, port=port, users=users,
-                         uid=owner.pw_uid, gid=owner.pw_gid)
+    return CONFIG.format(
+        root=root,
+        cert=cert,
+        key=key,
+        port=port,
+        users=users,
+        uid=owner.pw_uid,
+        gid=owner.pw_gid,
+    )
 
 
 @pytest.fixture
@@ -89,9 +98,13 @@ def dovecot(tls_certificate):
     port = free_port()
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     (root / "dovecot.conf").write_text(
-        _config(root, tls_certificate.cert, tls_certificate.key, port))
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _config(root, tls_certificate.cert, tls_certificate.key, port)
+    )
+    process = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _wait_for(port, process, root)
     yield port
     process.terminate()
@@ -104,8 +117,14 @@ def _wait_for(port: int, process: subprocess.Popen, root: Path) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-            raise AssertionError(f"dovecot stopped: {process.stderr.read().decode()} {log}")
+            log = (
+                (root / "dovecot.log").read_text()
+                if (root / "dovecot.log").exists()
+                else ""
+            )
+            raise AssertionError(
+                f"dovecot stopped: {process.stderr.read().decode()} {log}"
+            )
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -116,16 +135,21 @@ def _wait_for(port: int, process: subprocess.Popen, root: Path) -> None:
 
 @pytest.fixture
 def imap_settings(mail_env, dovecot, tls_certificate, monkeypatch):
-    for name, value in {"IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(dovecot),
-                        "IMAP_USERNAME": USER, "IMAP_PASSWORD": PASSWORD,
-                        "IMAP_CA_FILE": tls_certificate.cert}.items():
+    for name, value in {
+        "IMAP_HOST": "127.0.0.1",
+        "IMAP_PORT": str(dovecot),
+        "IMAP_USERNAME": USER,
+        "IMAP_PASSWORD": PASSWORD,
+        "IMAP_CA_FILE": tls_certificate.cert,
+    }.items():
         monkeypatch.setenv(name, value)
     return load_settings()
 
 
 def _mailbox(port: int, cert: str) -> imaplib.IMAP4_SSL:
-    client = imaplib.IMAP4_SSL("127.0.0.1", port,
-                               ssl_context=ssl.create_default_context(cafile=cert))
+    client = imaplib.IMAP4_SSL(
+        "127.0.0.1", port, ssl_context=ssl.create_default_context(cafile=cert)
+    )
     client.login(USER, PASSWORD)
     return client
 
@@ -151,10 +175,15 @@ def _inbound_count(database) -> int:
         return session.scalar(select(func.count(InboundMessage.id)))
 
 
-def test_poll_stores_unseen_mail_and_marks_it_seen(imap_settings, database, dovecot,
-                                                  tls_certificate):
-    _append(dovecot, tls_certificate.cert, compose(),
-            compose(message_id="b1@mua.example", sender="kim@partner.example"))
+def test_poll_stores_unseen_mail_and_marks_it_seen(
+    imap_settings, database, dovecot, tls_certificate
+):
+    _append(
+        dovecot,
+        tls_certificate.cert,
+        compose(),
+        compose(message_id="b1@mua.example", sender="kim@partner.example"),
+    )
 
     assert poll_imap(database, imap_settings, now=NOW) == 2
     assert poll_imap(database, imap_settings, now=NOW) == 0
@@ -164,8 +193,9 @@ def test_poll_stores_unseen_mail_and_marks_it_seen(imap_settings, database, dove
         assert session.scalar(select(func.count(Ticket.id))) == 2
 
 
-def test_poll_can_move_mail_to_a_processed_folder(imap_settings, database, dovecot,
-                                                  tls_certificate, monkeypatch):
+def test_poll_can_move_mail_to_a_processed_folder(
+    imap_settings, database, dovecot, tls_certificate, monkeypatch
+):
     client = _mailbox(dovecot, tls_certificate.cert)
     client.create("Processed")
     client.logout()
@@ -199,12 +229,18 @@ def test_a_crash_between_storing_and_marking_loses_and_duplicates_nothing(
     assert _inbound_count(database) == 1
 
 
-def test_mail_stays_unseen_while_the_database_is_down(imap_settings, dovecot, tls_certificate):
+def test_mail_stays_unseen_while_the_database_is_down(
+    imap_settings, dovecot, tls_certificate
+):
     from slaengine.db import Database
 
     _append(dovecot, tls_certificate.cert, compose())
 
-    assert poll_imap(Database("postgresql://nobody@127.0.0.1:1/none"), imap_settings,
-                     now=NOW) == 0
+    assert (
+        poll_imap(
+            Database("postgresql://nobody@127.0.0.1:1/none"), imap_settings, now=NOW
+        )
+        == 0
+    )
 
     assert _unseen(dovecot, tls_certificate.cert) == (1, 1)

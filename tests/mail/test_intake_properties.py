@@ -10,17 +10,42 @@ from slaengine.mail.intake import fingerprint, receive
 from slaengine.models import InboundMessage
 from tests.mail.test_intake import NOW
 
-HEADER_NAMES = ["From", "To", "Cc", "Subject", "Message-ID", "In-Reply-To", "References",
-                "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
-                "Auto-Submitted", "Precedence", "Content-Language", "Date", "Delivered-To"]
+HEADER_NAMES = [
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Auto-Submitted",
+    "Precedence",
+    "Content-Language",
+    "Date",
+    "Delivered-To",
+]
 VALUES = st.one_of(
     st.text(max_size=80),
-    st.sampled_from([
-        "<a@b>", "=?utf-8?b?w6TDtsO8?=", "=?x-unknown?q?=FF=FE?=", "multipart/mixed",
-        'multipart/alternative; boundary="', "text/plain; charset=utf-7", "base64",
-        "quoted-printable", "support+12@help.example", "[#1] re: x", "auto-replied",
-        'attachment; filename*0*=utf-8\'\'%E2%82; filename*1="x"', "Pat <pat@customer.example>",
-    ]),
+    st.sampled_from(
+        [
+            "<a@b>",
+            "=?utf-8?b?w6TDtsO8?=",
+            "=?x-unknown?q?=FF=FE?=",
+            "multipart/mixed",
+            'multipart/alternative; boundary="',
+            "text/plain; charset=utf-7",
+            "base64",
+            "quoted-printable",
+            "support+12@help.example",
+            "[#1] re: x",
+            "auto-replied",
+            "attachment; filename*0*=utf-8''%E2%82; filename*1=\"x\"",
+            "Pat <pat@customer.example>",
+        ]
+    ),
 )
 EOL = st.sampled_from([b"\r\n", b"\n", b"\r"])
 
@@ -28,17 +53,26 @@ EOL = st.sampled_from([b"\r\n", b"\n", b"\r"])
 @st.composite
 def messages(draw) -> bytes:
     eol = draw(EOL)
-    headers = draw(st.lists(st.tuples(st.sampled_from(HEADER_NAMES), VALUES), max_size=12))
-    lines = [name.encode() + b": " + value.encode("utf-8", "surrogatepass")
-             for name, value in headers]
+    headers = draw(
+        st.lists(st.tuples(st.sampled_from(HEADER_NAMES), VALUES), max_size=12)
+    )
+    lines = [
+        name.encode() + b": " + value.encode("utf-8", "surrogatepass")
+        for name, value in headers
+    ]
     if draw(st.booleans()):
         lines.append(draw(st.binary(max_size=60)))  # a raw, possibly 8-bit, header line
-    body = draw(st.one_of(st.binary(max_size=400), st.text(max_size=400).map(str.encode)))
+    body = draw(
+        st.one_of(st.binary(max_size=400), st.text(max_size=400).map(str.encode))
+    )
     return eol.join(lines) + eol + eol + body
 
 
-FUZZ = settings(max_examples=120, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def _check_kept(database, raw: bytes, result) -> None:
@@ -46,7 +80,9 @@ def _check_kept(database, raw: bytes, result) -> None:
     with database.session() as session:
         row = session.get(InboundMessage, result.inbound_id)
         assert row is not None
-        assert row.raw == raw or (result.is_duplicate and fingerprint(row.raw) == fingerprint(raw))
+        assert row.raw == raw or (
+            result.is_duplicate and fingerprint(row.raw) == fingerprint(raw)
+        )
 
 
 @FUZZ

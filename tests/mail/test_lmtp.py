@@ -38,7 +38,8 @@ def lmtp_command(mail_env):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "slaengine.cli", "lmtp", "--port", str(port)],
-        env={**os.environ, **mail_env}, stderr=subprocess.PIPE,
+        env={**os.environ, **mail_env},
+        stderr=subprocess.PIPE,
     )
     _wait_for(port, process)
     yield port
@@ -51,8 +52,9 @@ def test_delivery_to_two_recipients_is_stored_once(lmtp_command, database):
     raw = compose(to="support@help.example, urgent@help.example")
 
     with smtplib.LMTP("127.0.0.1", lmtp_command) as client:
-        refused = client.sendmail("pat@customer.example",
-                                  ["support@help.example", "urgent@help.example"], raw)
+        refused = client.sendmail(
+            "pat@customer.example", ["support@help.example", "urgent@help.example"], raw
+        )
         second = client.getreply()  # LMTP answers once per recipient
 
     assert refused == {}
@@ -64,13 +66,19 @@ def test_delivery_to_two_recipients_is_stored_once(lmtp_command, database):
 
 
 def test_a_message_that_cannot_be_stored_is_refused_for_now(mail_settings):
-    listener = build_listener(Database("postgresql://nobody@127.0.0.1:1/none"), mail_settings,
-                              host="127.0.0.1", port=free_port())
+    listener = build_listener(
+        Database("postgresql://nobody@127.0.0.1:1/none"),
+        mail_settings,
+        host="127.0.0.1",
+        port=free_port(),
+    )
     listener.start()
     try:
-        with smtplib.LMTP("127.0.0.1", listener.port) as client:
-            with pytest.raises(smtplib.SMTPDataError) as refused:
-                client.sendmail("pat@customer.example", ["support@help.example"], compose())
+        with (
+            smtplib.LMTP("127.0.0.1", listener.port) as client,
+            pytest.raises(smtplib.SMTPDataError) as refused,
+        ):
+            client.sendmail("pat@customer.example", ["support@help.example"], compose())
     finally:
         listener.stop()
 

@@ -15,8 +15,12 @@ from tests.mail.test_intake import compose
 
 def _mailgate(raw: bytes, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "slaengine.cli", "mailgate"], input=raw, capture_output=True,
-        env={**os.environ, **env}, timeout=60, check=False,
+        [sys.executable, "-m", "slaengine.cli", "mailgate"],
+        input=raw,
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
     )
 
 

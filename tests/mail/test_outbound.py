@@ -29,14 +29,23 @@ def settings(mail_env, smtp_server):
 
 def _customer_ticket(database, settings) -> int:
     raw = compose(extra="Cc: kim@partner.example")
-    return receive(database, raw, source="mailgate", settings=settings, now=NOW).ticket_id
+    return receive(
+        database, raw, source="mailgate", settings=settings, now=NOW
+    ).ticket_id
 
 
 def _agent_reply(database, ticket_id, body="Please restart the printer.") -> None:
     with database.session() as session:
-        agent = create_user(session, email="ana@help.example", name="Ana", password="x" * 10)
-        reply_to_customer(session, session.get(Ticket, ticket_id), body=body,
-                          actor=Actor.for_user(agent), now=NOW + timedelta(minutes=10))
+        agent = create_user(
+            session, email="ana@help.example", name="Ana", password="x" * 10
+        )
+        reply_to_customer(
+            session,
+            session.get(Ticket, ticket_id),
+            body=body,
+            actor=Actor.for_user(agent),
+            now=NOW + timedelta(minutes=10),
+        )
 
 
 def _outbox(database) -> list[OutboxMessage]:
@@ -59,29 +68,45 @@ def test_an_agent_reply_keeps_the_customers_thread(database, settings, smtp_serv
     assert sent["Message-ID"].endswith("@help.example>")
     assert sent["Auto-Submitted"] is None
     assert sent["Cc"] == "kim@partner.example"
-    assert sent.get_body(("plain",)).get_content().startswith("Please restart the printer.")
+    assert (
+        sent.get_body(("plain",))
+        .get_content()
+        .startswith("Please restart the printer.")
+    )
     assert "<p>Please restart the printer." in sent.get_body(("html",)).get_content()
     assert _outbox(database)[0].headers["Message-ID"] == sent["Message-ID"]
 
 
-def test_a_notification_is_marked_automatic_and_carries_attachments(database, settings,
-                                                                    smtp_server):
+def test_a_notification_is_marked_automatic_and_carries_attachments(
+    database, settings, smtp_server
+):
     ticket_id = _customer_ticket(database, settings)
     folder = settings.instance_path / "attachments"
-    raw = compose(extra="MIME-Version: 1.0").replace(
-        b"Content-Type: text/plain; charset=utf-8\r\n\r\n",
-        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
-        b"Content-Type: text/plain\r\n\r\nLog attached.\r\n--b\r\n"
-        b'Content-Type: text/plain; name="app.log"\r\n'
-        b'Content-Disposition: attachment; filename="app.log"\r\n\r\nERROR 42\r\n--b--\r\n',
-    ).replace(b"a1@mua.example", b"a2@mua.example")
+    raw = (
+        compose(extra="MIME-Version: 1.0")
+        .replace(
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\n",
+            b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            b"Content-Type: text/plain\r\n\r\nLog attached.\r\n--b\r\n"
+            b'Content-Type: text/plain; name="app.log"\r\n'
+            b'Content-Disposition: attachment; filename="app.log"\r\n\r\n'
+            b"ERROR 42\r\n--b--\r\n",
+        )
+        .replace(b"a1@mua.example", b"a2@mua.example")
+    )
     receive(database, raw, source="mailgate", settings=settings, now=NOW)
     with database.session() as session:
         attachment_id = session.scalar(select(Attachment.id))
-        enqueue_email(session, dedupe_key="notice:1", ticket=session.get(Ticket, ticket_id),
-                      recipient="pat@customer.example", subject="We are on it",
-                      body="An engineer has your ticket.", now=NOW,
-                      headers={"_attachments": [attachment_id]})
+        enqueue_email(
+            session,
+            dedupe_key="notice:1",
+            ticket=session.get(Ticket, ticket_id),
+            recipient="pat@customer.example",
+            subject="We are on it",
+            body="An engineer has your ticket.",
+            now=NOW,
+            headers={"_attachments": [attachment_id]},
+        )
 
     deliver_due(database, settings, now=NOW)
 
@@ -93,7 +118,9 @@ def test_a_notification_is_marked_automatic_and_carries_attachments(database, se
     assert folder.is_dir()
 
 
-def test_an_outage_keeps_the_mail_and_it_goes_out_exactly_once(database, settings, smtp_server):
+def test_an_outage_keeps_the_mail_and_it_goes_out_exactly_once(
+    database, settings, smtp_server
+):
     ticket_id = _customer_ticket(database, settings)
     _agent_reply(database, ticket_id)
     smtp_server.stop()
@@ -104,7 +131,10 @@ def test_an_outage_keeps_the_mail_and_it_goes_out_exactly_once(database, setting
     assert "Error" in row.last_error
 
     smtp_server.start()
-    assert deliver_due(database, settings, now=NOW + timedelta(minutes=11, seconds=10)) == 0
+    assert (
+        deliver_due(database, settings, now=NOW + timedelta(minutes=11, seconds=10))
+        == 0
+    )
     assert deliver_due(database, settings, now=NOW + timedelta(minutes=12)) == 1
     assert deliver_due(database, settings, now=NOW + timedelta(hours=5)) == 0
     assert len(smtp_server.received.envelopes) == 1
@@ -123,26 +153,41 @@ def test_a_client_reply_to_a_notification_lands_and_an_out_of_office_does_not(
         f"Subject: Re: {sent['Subject']}\r\nMessage-ID: <a3@mua.example>\r\n"
         f"In-Reply-To: {sent['Message-ID']}\r\nReferences: {sent['References']} "
         f"{sent['Message-ID']}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        "Restarted, it works now.\r\n\r\nOn Wed, Ana wrote:\r\n> Please restart the printer.\r\n"
+        "Restarted, it works now.\r\n\r\n"
+        "On Wed, Ana wrote:\r\n> Please restart the printer.\r\n"
     ).encode()
     out_of_office = (
         f"From: Pat Doe <pat@customer.example>\r\nTo: {sent['From']}\r\n"
-        f"Subject: Automatic reply: {sent['Subject']}\r\nMessage-ID: <oof@mua.example>\r\n"
+        f"Subject: Automatic reply: {sent['Subject']}\r\n"
+        "Message-ID: <oof@mua.example>\r\n"
         f"In-Reply-To: {sent['Message-ID']}\r\nAuto-Submitted: auto-replied\r\n"
         "X-Auto-Response-Suppress: All\r\n\r\nI am away until Monday.\r\n"
     ).encode()
 
-    landed = receive(database, answer, source="mailgate", settings=settings,
-                     now=NOW + timedelta(hours=1))
-    ignored = receive(database, out_of_office, source="mailgate", settings=settings,
-                      now=NOW + timedelta(hours=1))
+    landed = receive(
+        database,
+        answer,
+        source="mailgate",
+        settings=settings,
+        now=NOW + timedelta(hours=1),
+    )
+    ignored = receive(
+        database,
+        out_of_office,
+        source="mailgate",
+        settings=settings,
+        now=NOW + timedelta(hours=1),
+    )
     deliver_due(database, settings, now=NOW + timedelta(hours=2))
 
     assert (landed.status, landed.ticket_id) == ("processed", ticket_id)
     assert ignored.status == "set_aside"
     with database.session() as session:
-        bodies = session.scalars(select(Message.body_text).where(
-            Message.ticket_id == ticket_id).order_by(Message.id)).all()
+        bodies = session.scalars(
+            select(Message.body_text)
+            .where(Message.ticket_id == ticket_id)
+            .order_by(Message.id)
+        ).all()
         assert session.scalar(select(func.count(OutboxMessage.id))) == 1
     assert bodies[-1].startswith("Restarted, it works now.")
     assert not any("away until Monday" in body for body in bodies)
@@ -158,25 +203,46 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
 # server is told not to insist on STARTTLS before AUTH, and warns about it.
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
-def test_smtp_over_tls_with_authentication(database, mail_env, tls_certificate, monkeypatch,
-                                           security):
+def test_smtp_over_tls_with_authentication(
+    database, mail_env, tls_certificate, monkeypatch, security
+):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls_certificate.cert, tls_certificate.key)
     received, port = Received(), free_port()
-    options = ({"tls_context": context, "require_starttls": True} if security == "starttls"
-               else {"ssl_context": context, "auth_require_tls": False})
-    server = Controller(_Collect(received), hostname="127.0.0.1", port=port,
-                        authenticator=_authenticator, auth_required=True, **options)
+    options = (
+        {"tls_context": context, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": context, "auth_require_tls": False}
+    )
+    server = Controller(
+        _Collect(received),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        auth_required=True,
+        **options,
+    )
     server.start()
     monkeypatch.setenv("SSL_CERT_FILE", tls_certificate.cert)
-    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
-                        "SMTP_SECURITY": security, "SMTP_USERNAME": "engine",
-                        "SMTP_PASSWORD": "s3cret"}.items():
+    for name, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "SMTP_SECURITY": security,
+        "SMTP_USERNAME": "engine",
+        "SMTP_PASSWORD": "s3cret",
+    }.items():
         monkeypatch.setenv(name, value)
     try:
         with database.session() as session:
-            enqueue_email(session, dedupe_key="tls:1", ticket=None, recipient="a@b.example",
-                          subject="Hello", body="Over TLS.", now=NOW)
+            enqueue_email(
+                session,
+                dedupe_key="tls:1",
+                ticket=None,
+                recipient="a@b.example",
+                subject="Hello",
+                body="Over TLS.",
+                now=NOW,
+            )
         assert deliver_due(database, load_settings(), now=NOW) == 1
     finally:
         server.stop()
