@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, and_, case, cast, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
 from slaengine.errors import InvalidInput
@@ -345,13 +345,13 @@ def queue_page(
         .limit(PAGE_SIZE + 1)
         .offset((filters.page - 1) * PAGE_SIZE)
         .options(
-            joinedload(Ticket.requester),
-            joinedload(Ticket.organization),
-            joinedload(Ticket.assignee),
+            selectinload(Ticket.requester),
+            selectinload(Ticket.organization),
+            selectinload(Ticket.assignee),
             selectinload(Ticket.timers),
         )
     )
-    tickets = list(session.scalars(query).unique())
+    tickets = list(session.scalars(query))
     has_next = len(tickets) > PAGE_SIZE
     tickets = tickets[:PAGE_SIZE]
     badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
@@ -387,13 +387,13 @@ def escalation_board(session: Session, *, now: datetime) -> QueuePage:
         .order_by(Ticket.created_at, Ticket.id)
         .limit(PAGE_SIZE)
         .options(
-            joinedload(Ticket.requester),
-            joinedload(Ticket.organization),
-            joinedload(Ticket.assignee),
+            selectinload(Ticket.requester),
+            selectinload(Ticket.organization),
+            selectinload(Ticket.assignee),
             selectinload(Ticket.timers),
         )
     )
-    tickets = list(session.scalars(query).unique())
+    tickets = list(session.scalars(query))
     badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
     return QueuePage("board", tickets, badges, 1, has_next=False)
 
