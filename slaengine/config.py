@@ -153,7 +153,7 @@ def _imap(env: Mapping[str, str]) -> ImapSettings | None:
     if not host:
         return None
     if not env.get("IMAP_USERNAME") or not env.get("IMAP_PASSWORD"):
-        raise ConfigError("IMAP_USERNAME and IMAP_PASSWORD are needed")
+        raise ConfigError("IMAP_HOST needs IMAP_USERNAME and IMAP_PASSWORD")
     security = _choice(env, "IMAP_SECURITY", "ssl", ("ssl", "starttls"))
     names = (env.get("IMAP_FOLDERS") or "INBOX").split(",")
     folders = tuple(name.strip() for name in names if name.strip())
