@@ -131,6 +131,14 @@ def _timers(rng, ticket_id, priority, created, status, now):
     return rows, min(instants, default=None)
 
 
+def _age(rng: random.Random, status: str) -> timedelta:
+    """Open tickets are mostly days old (a few linger for weeks); the solved
+    and closed ones spread over half a year."""
+    if status in ("solved", "closed"):
+        return timedelta(minutes=rng.uniform(60, 60 * 24 * 180))
+    return timedelta(minutes=min(rng.expovariate(1 / (60 * 24 * 2)), 60 * 24 * 45))
+
+
 def populate(database: Database, count: int, *, seed: int = 7) -> int:
     """Insert staff, customers and ``count`` tickets; return the bench agent's id.
 
@@ -194,11 +202,11 @@ def populate(database: Database, count: int, *, seed: int = 7) -> int:
         for start in range(1, count + 1, CHUNK):
             tickets, timers, messages = [], [], []
             for ticket_id in range(start, min(start + CHUNK, count + 1)):
-                created = now - timedelta(minutes=rng.uniform(1, 60 * 24 * 180))
                 status = rng.choices(
                     ("new", "open", "pending", "on_hold", "solved", "closed"),
                     weights=(4, 12, 5, 2, 17, 60),
                 )[0]
+                created = now - _age(rng, status)
                 priority = rng.choices(priorities, weights=weights)[0]
                 rows, next_at = _timers(rng, ticket_id, priority, created, status, now)
                 timers += rows
@@ -249,6 +257,28 @@ def populate(database: Database, count: int, *, seed: int = 7) -> int:
                 )
         connection.execute(text("ANALYZE"))
     return 4
+
+
+PROPOSED_INDEXES = (
+    "CREATE INDEX ix_sla_timer_unmet_due ON sla_timer (due_at) WHERE met_at IS NULL",
+    "CREATE INDEX ix_ticket_deadline_id ON ticket (next_deadline_at, id)",
+)
+TRIGRAM_INDEXES = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_ticket_subject_trgm ON ticket USING gin (subject gin_trgm_ops)",
+    "CREATE INDEX ix_message_body_trgm ON message USING gin (body_text gin_trgm_ops)",
+)
+
+
+def add_proposed_indexes(database: Database) -> None:
+    """The indexes docs/agent-workspace.md proposes, to measure what they buy."""
+    with database.engine.begin() as connection:
+        statements = PROPOSED_INDEXES
+        if connection.dialect.name == "postgresql":
+            statements += TRIGRAM_INDEXES
+        for statement in statements:
+            connection.execute(text(statement))
+        connection.execute(text("ANALYZE"))
 
 
 def time_views(
@@ -321,10 +351,19 @@ def main() -> None:
             f"{database.engine.dialect.name}: inserted {args.tickets:,} tickets "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        print(f"{'view':<34} {'median ms':>10} {'p95 ms':>8}")
-        for label, median, p95 in time_views(database, args.runs, Path(folder)):
-            print(f"{label:<34} {median:>10.1f} {p95:>8.1f}")
+        report(time_views(database, args.runs, Path(folder)), "indexes of the schema")
+        if args.proposed_indexes:
+            add_proposed_indexes(database)
+            report(
+                time_views(database, args.runs, Path(folder)), "with proposed indexes"
+            )
         database.dispose()
+
+
+def report(results: list[tuple[str, float, float]], title: str) -> None:
+    print(f"\n{title}\n{'view':<34} {'median ms':>10} {'p95 ms':>8}")
+    for label, median, p95 in results:
+        print(f"{label:<34} {median:>10.1f} {p95:>8.1f}")
 
 
 if __name__ == "__main__":

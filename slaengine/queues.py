@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, and_, case, cast, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql import Select
 
 from slaengine.errors import InvalidInput
@@ -317,9 +317,30 @@ def count_queue(
     session: Session, queue: str, user: User, filters: QueueFilters, *, now: datetime
 ) -> int:
     """How many tickets ``queue`` holds, counting no further than :data:`COUNT_CAP`."""
+    return session.scalar(_capped_count(queue, user, filters, now)) or 0
+
+
+def _capped_count(queue: str, user: User, filters: QueueFilters, now: datetime):
     query = queue_query(queue, user, filters, now=now).with_only_columns(Ticket.id)
-    capped = query.limit(COUNT_CAP).subquery()
-    return session.scalar(select(func.count()).select_from(capped)) or 0
+    return select(func.count()).select_from(query.limit(COUNT_CAP).subquery())
+
+
+def _load_tickets(session: Session, ids: Sequence[int]) -> list[Ticket]:
+    """The tickets ``ids`` in that order, with what a queue row shows."""
+    if not ids:
+        return []
+    loaded = session.scalars(
+        select(Ticket)
+        .where(Ticket.id.in_(ids))
+        .options(
+            joinedload(Ticket.requester),
+            joinedload(Ticket.organization),
+            joinedload(Ticket.assignee),
+            selectinload(Ticket.timers),
+        )
+    )
+    by_id = {ticket.id: ticket for ticket in loaded}
+    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
 
 
 def queue_page(
@@ -339,21 +360,20 @@ def queue_page(
     :raises InvalidInput: for an unknown queue.
     """
     filters = filters or QueueFilters()
-    query = (
-        queue_query(queue, user, filters, now=now)
-        .order_by(*_order(filters.sort))
-        .limit(PAGE_SIZE + 1)
-        .offset((filters.page - 1) * PAGE_SIZE)
-        .options(
-            selectinload(Ticket.requester),
-            selectinload(Ticket.organization),
-            selectinload(Ticket.assignee),
-            selectinload(Ticket.timers),
+    # The page's ticket numbers first, from the ticket table alone (so the
+    # database sorts narrow rows and stops early), then the rows with their
+    # requester, organization, assignee and timers.
+    ids = list(
+        session.scalars(
+            queue_query(queue, user, filters, now=now)
+            .with_only_columns(Ticket.id)
+            .order_by(*_order(filters.sort))
+            .limit(PAGE_SIZE + 1)
+            .offset((filters.page - 1) * PAGE_SIZE)
         )
     )
-    tickets = list(session.scalars(query))
-    has_next = len(tickets) > PAGE_SIZE
-    tickets = tickets[:PAGE_SIZE]
+    has_next = len(ids) > PAGE_SIZE
+    tickets = _load_tickets(session, ids[:PAGE_SIZE])
     badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
     counts = queue_counts(session, user, now=now) if with_counts else {}
     return QueuePage(queue, tickets, badges, filters.page, has_next, counts=counts)
@@ -362,10 +382,12 @@ def queue_page(
 def queue_counts(session: Session, user: User, *, now: datetime) -> dict[str, int]:
     """How many tickets each of :data:`COUNTED_QUEUES` holds for ``user``,
     unfiltered, up to :data:`COUNT_CAP`."""
-    return {
-        queue: count_queue(session, queue, user, QueueFilters(), now=now)
+    counts = [
+        _capped_count(queue, user, QueueFilters(), now).scalar_subquery()
         for queue in COUNTED_QUEUES
-    }
+    ]
+    row = session.execute(select(*counts)).one()
+    return dict(zip(COUNTED_QUEUES, row, strict=True))
 
 
 def escalation_board(session: Session, *, now: datetime) -> QueuePage:

@@ -148,9 +148,10 @@ def queue(name: str):
     page = queues.queue_page(
         db_session(), name, signed_in(), filters, now=now, with_counts=not partial
     )
-    template = "agent/_rows.html" if partial else "agent/queue.html"
+    if partial:
+        return render_template("agent/_rows.html", page=page, now=now)
     return render_template(
-        template,
+        "agent/queue.html",
         page=page,
         filters=filters,
         now=now,
