@@ -339,6 +339,11 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="PostgreSQL URL (its tables are dropped)"
     )
+    parser.add_argument(
+        "--proposed-indexes",
+        action="store_true",
+        help="also time the views with the indexes docs/agent-workspace.md proposes",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.db"

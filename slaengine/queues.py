@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, and_, case, cast, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from slaengine.errors import InvalidInput
 from slaengine.models import (
     ACCOUNT_TIERS,
     PRIORITIES,
+    Customer,
     Message,
     Organization,
     SlaTimer,
@@ -132,10 +133,31 @@ class SlaBadge:
     due_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """What a queue row shows of one ticket (read without the ORM's cost)."""
+
+    id: int
+    subject: str
+    priority: str
+    status: str
+    center: str | None
+    tier: int
+    escalated_to_executives: bool
+    requester_name: str
+    organization_name: str | None
+    account_tier: str | None
+    assignee_name: str | None
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.id}"
+
+
 @dataclass
 class QueuePage:
     queue: str
-    tickets: list[Ticket]
+    tickets: list[QueueRow]
     badges: dict[int, SlaBadge]
     page: int
     has_next: bool
@@ -325,22 +347,47 @@ def _capped_count(queue: str, user: User, filters: QueueFilters, now: datetime):
     return select(func.count()).select_from(query.limit(COUNT_CAP).subquery())
 
 
-def _load_tickets(session: Session, ids: Sequence[int]) -> list[Ticket]:
-    """The tickets ``ids`` in that order, with what a queue row shows."""
+def _load_rows(
+    session: Session, ids: Sequence[int], *, now: datetime
+) -> tuple[list[QueueRow], dict[int, SlaBadge]]:
+    """The rows of tickets ``ids`` in that order, and each one's SLA badge."""
     if not ids:
-        return []
-    loaded = session.scalars(
-        select(Ticket)
-        .where(Ticket.id.in_(ids))
-        .options(
-            joinedload(Ticket.requester),
-            joinedload(Ticket.organization),
-            joinedload(Ticket.assignee),
-            selectinload(Ticket.timers),
+        return [], {}
+    query = (
+        select(
+            Ticket.id,
+            Ticket.subject,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.center,
+            Ticket.tier,
+            Ticket.escalated_to_executives,
+            func.coalesce(func.nullif(Customer.name, ""), Customer.email),
+            Organization.name,
+            Organization.account_tier,
+            User.name,
         )
+        .join(Customer, Customer.id == Ticket.requester_id)
+        .outerjoin(Organization, Organization.id == Ticket.organization_id)
+        .outerjoin(User, User.id == Ticket.assignee_id)
+        .where(Ticket.id.in_(ids))
     )
-    by_id = {ticket.id: ticket for ticket in loaded}
-    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
+    by_id = {row[0]: QueueRow(*row) for row in session.execute(query)}
+    timers: dict[int, list] = {ticket_id: [] for ticket_id in ids}
+    for timer in session.execute(
+        select(
+            SlaTimer.ticket_id,
+            SlaTimer.metric,
+            SlaTimer.due_at,
+            SlaTimer.warn_at,
+            SlaTimer.met_at,
+            SlaTimer.warning_fired_at,
+        ).where(SlaTimer.ticket_id.in_(ids))
+    ):
+        timers[timer.ticket_id].append(timer)
+    rows = [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
+    badges = {row.id: sla_badge(timers[row.id], now=now) for row in rows}
+    return rows, badges
 
 
 def queue_page(
@@ -373,10 +420,9 @@ def queue_page(
         )
     )
     has_next = len(ids) > PAGE_SIZE
-    tickets = _load_tickets(session, ids[:PAGE_SIZE])
-    badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
+    rows, badges = _load_rows(session, ids[:PAGE_SIZE], now=now)
     counts = queue_counts(session, user, now=now) if with_counts else {}
-    return QueuePage(queue, tickets, badges, filters.page, has_next, counts=counts)
+    return QueuePage(queue, rows, badges, filters.page, has_next, counts=counts)
 
 
 def queue_counts(session: Session, user: User, *, now: datetime) -> dict[str, int]:
@@ -403,21 +449,16 @@ def escalation_board(session: Session, *, now: datetime) -> QueuePage:
             ),
         ),
     )
-    query = (
-        select(Ticket)
-        .where(Ticket.status.in_(ACTIVE_STATUSES), condition)
-        .order_by(Ticket.created_at, Ticket.id)
-        .limit(PAGE_SIZE)
-        .options(
-            selectinload(Ticket.requester),
-            selectinload(Ticket.organization),
-            selectinload(Ticket.assignee),
-            selectinload(Ticket.timers),
+    ids = list(
+        session.scalars(
+            select(Ticket.id)
+            .where(Ticket.status.in_(ACTIVE_STATUSES), condition)
+            .order_by(Ticket.created_at, Ticket.id)
+            .limit(PAGE_SIZE)
         )
     )
-    tickets = list(session.scalars(query))
-    badges = {ticket.id: sla_badge(ticket.timers, now=now) for ticket in tickets}
-    return QueuePage("board", tickets, badges, 1, has_next=False)
+    rows, badges = _load_rows(session, ids, now=now)
+    return QueuePage("board", rows, badges, 1, has_next=False)
 
 
 def assignable_staff(session: Session) -> list[User]:

@@ -199,7 +199,7 @@
     else if (table && (key === "o" || key === "Enter") && currentRow()) location.href = currentRow().dataset.href;
     else if (table && key === "x" && currentRow()) {
       var box = currentRow().querySelector('input[name="ticket"]');
-      box.checked = !box.checked;
+      if (box) box.checked = !box.checked;
       updateSelected();
     }
     else if (ticket && key === "r") focusField("[data-shortcut-reply]");
