@@ -45,19 +45,34 @@ def _send(message: EmailMessage, settings: Settings) -> None:
     outbound.send_smtp(message, settings)
 
 
+def _claim_next(session, now: datetime) -> OutboxMessage | None:
+    """The oldest due message, locked for this worker on PostgreSQL."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalar(query)
+
+
 def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100) -> int:
-    """Send up to ``limit`` due messages; returns how many were sent."""
+    """Send up to ``limit`` due messages, one transaction each.
+
+    Each message is marked sent (or rescheduled) and committed right after
+    its own attempt, so a crash can repeat at most the one message that was
+    in flight; it then goes out again with the same Message-ID.
+
+    :returns: how many were sent.
+    """
     sent = 0
-    with database.session() as session:
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        for row in session.scalars(query):
+    for _ in range(limit):
+        with database.session() as session:
+            row = _claim_next(session, now)
+            if row is None:
+                break
             try:
                 if row.kind == "webhook":
                     deliver_webhook(session, row, now=now)
