@@ -38,6 +38,10 @@ class Context:
             self._database = Database(self.settings.database_url)
         return self._database
 
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
@@ -60,6 +64,7 @@ def main(ctx: click.Context, log_level: str | None) -> None:
     """slaengine: support tickets with SLA clocks that know business hours."""
     configure_logging(log_level)
     ctx.obj = Context()
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.group()
