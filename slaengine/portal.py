@@ -93,11 +93,11 @@ class RequestForm:
     name: str = ""
     email: str = ""
     organization: str = ""
-    subject: str = ""
-    description: str = ""
+    language: str = "en"
     impact: str = ""
     product_area: str = ""
-    language: str = "en"
+    subject: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,16 +304,17 @@ def check_form(form: RequestForm) -> RequestForm:
     if form.language not in LANGUAGES:
         errors["language"] = "Choose a language we support."
     if errors:
-        raise InvalidForm(errors)
+        order = list(RequestForm.__dataclass_fields__)
+        raise InvalidForm(dict(sorted(errors.items(), key=lambda i: order.index(i[0]))))
     return RequestForm(
-        name,
-        email,
-        organization,
-        subject,
-        description,
-        form.impact,
-        form.product_area,
-        form.language,
+        name=name,
+        email=email,
+        organization=organization,
+        language=form.language,
+        impact=form.impact,
+        product_area=form.product_area,
+        subject=subject,
+        description=description,
     )
 
 

@@ -76,12 +76,14 @@ class PortalClient:
 
 
 def ticket_id_for(app, token: str) -> int:
-    from slaengine.portal import hash_token
     from slaengine.models import PortalLink
+    from slaengine.portal import hash_token
 
     with app.extensions["slaengine.db"].session() as session:
         return session.scalar(
-            select(PortalLink.ticket_id).where(PortalLink.token_hash == hash_token(token))
+            select(PortalLink.ticket_id).where(
+                PortalLink.token_hash == hash_token(token)
+            )
         )
 
 
@@ -112,18 +114,36 @@ def portal(client) -> PortalClient:
 def staff(database):
     """A Dublin lead and agent, committed."""
     with database.session() as session:
-        lead = create_user(session, email="lead@support.example", name="Lena Lead",
-                           password="correct horse", role="lead", center="emea", tier=2)
-        agent = create_user(session, email="agent@support.example", name="Aidan Agent",
-                            password="correct horse", center="emea", tier=1)
+        lead = create_user(
+            session,
+            email="lead@support.example",
+            name="Lena Lead",
+            password="correct horse",
+            role="lead",
+            center="emea",
+            tier=2,
+        )
+        agent = create_user(
+            session,
+            email="agent@support.example",
+            name="Aidan Agent",
+            password="correct horse",
+            center="emea",
+            tier=1,
+        )
         return {"lead": lead.id, "agent": agent.id}
 
 
 @pytest.fixture
 def strategic_org(database):
     with database.session() as session:
-        org = create_organization(session, name="Globex", account_tier="strategic",
-                                  region="emea", email_domain="globex.example")
+        org = create_organization(
+            session,
+            name="Globex",
+            account_tier="strategic",
+            region="emea",
+            email_domain="globex.example",
+        )
         return org.id
 
 
@@ -145,4 +165,6 @@ def agent_reply(database, ticket_id: int, agent_id: int, body: str, *, public=Tr
     with database.session() as session:
         ticket = session.get(Ticket, ticket_id)
         actor = Actor.for_user(session.get(User, agent_id))
-        ticket_service.add_message(session, ticket, body=body, public=public, actor=actor)
+        ticket_service.add_message(
+            session, ticket, body=body, public=public, actor=actor
+        )

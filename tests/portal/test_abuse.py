@@ -19,8 +19,10 @@ def test_missing_or_wrong_csrf_token_is_refused(portal, client, database):
 
     for response in (without, wrong):
         assert response.status_code == 400
-        assert "This form has expired or did not come from this site" in \
-            response.get_data(as_text=True)
+        assert (
+            "This form has expired or did not come from this site"
+            in response.get_data(as_text=True)
+        )
     assert stored_counts(database) == NOTHING
 
 
@@ -33,7 +35,7 @@ def test_honeypot_is_refused(portal, database):
 
 
 def test_script_tags_in_every_field_store_nothing(portal, database):
-    hostile = {name: SCRIPT for name in VALID}
+    hostile = dict.fromkeys(VALID, SCRIPT)
 
     response = portal.submit(**hostile)
     page = response.get_data(as_text=True)
@@ -46,15 +48,18 @@ def test_script_tags_in_every_field_store_nothing(portal, database):
 
 
 def test_markup_in_the_text_is_kept_as_text_and_never_runs(portal, database):
-    token, ticket_id = portal.submit_and_follow(subject=f"Broken {SCRIPT}",
-                                                description=f"Our page shows {SCRIPT}")
+    token, ticket_id = portal.submit_and_follow(
+        subject=f"Broken {SCRIPT}", description=f"Our page shows {SCRIPT}"
+    )
 
     page = portal.get(f"/t/{token}").get_data(as_text=True)
 
     assert SCRIPT not in page
     assert "Broken &lt;script&gt;" in page
-    assert "default-src 'self'" in portal.get(f"/t/{token}").headers[
-        "Content-Security-Policy"]
+    assert (
+        "default-src 'self'"
+        in portal.get(f"/t/{token}").headers["Content-Security-Policy"]
+    )
     with database.session() as session:
         assert session.get(Ticket, ticket_id).subject == f"Broken {SCRIPT}"
 
@@ -72,8 +77,10 @@ def test_a_50_mb_upload_is_refused_before_it_is_read(portal, database, app):
 
 def test_a_file_over_the_per_file_limit_names_the_field(portal, database, app):
     app.config["PORTAL_MAX_ATTACHMENT_BYTES"] = 1024 * 1024
-    files = [(io.BytesIO(b"ok"), "small.txt"),
-             (io.BytesIO(b"x" * (1024 * 1024 + 1)), "large.log")]
+    files = [
+        (io.BytesIO(b"ok"), "small.txt"),
+        (io.BytesIO(b"x" * (1024 * 1024 + 1)), "large.log"),
+    ]
 
     response = portal.submit(attachments=files, subject="Keep me")
     page = response.get_data(as_text=True)
@@ -87,7 +94,9 @@ def test_a_file_over_the_per_file_limit_names_the_field(portal, database, app):
 
 def test_refused_file_types_and_too_many_files(portal, database, app):
     exe = portal.submit(attachments=[(io.BytesIO(b"MZ"), "setup.exe")])
-    many = portal.submit(attachments=[(io.BytesIO(b"x"), f"f{n}.txt") for n in range(6)])
+    many = portal.submit(
+        attachments=[(io.BytesIO(b"x"), f"f{n}.txt") for n in range(6)]
+    )
 
     assert exe.status_code == many.status_code == 422
     assert "is not a file type we accept" in exe.get_data(as_text=True)
@@ -113,8 +122,13 @@ def test_flood_for_one_email_address_is_limited_across_clients(app, database):
     results = []
     for n in range(4):
         client = PortalClient(app.test_client())
-        results.append(client.post("/", {**VALID, "email": "victim@target.example"},
-                                   environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code)
+        results.append(
+            client.post(
+                "/",
+                {**VALID, "email": "victim@target.example"},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
+            ).status_code
+        )
 
     assert results == [303, 303, 429, 429]
     with database.session() as session:
@@ -124,7 +138,9 @@ def test_flood_for_one_email_address_is_limited_across_clients(app, database):
 def test_link_requests_are_rate_limited(portal, app):
     app.config["PORTAL_RATE_LIMIT_EMAIL"] = "2 per hour"
 
-    codes = [portal.post("/link", {"email": "pat@customer.example"}).status_code
-             for _ in range(3)]
+    codes = [
+        portal.post("/link", {"email": "pat@customer.example"}).status_code
+        for _ in range(3)
+    ]
 
     assert codes == [200, 200, 429]

@@ -1,4 +1,4 @@
-"""A link opens its customer's tickets, an organization contact's organization's; nothing else."""
+"""A link opens its customer's tickets (a contact's: the organization's), no others."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from tests.portal.conftest import agent_reply
 
 def test_another_customers_ticket_is_not_found(portal):
     mine, my_ticket = portal.submit_and_follow(email="a@one.example", subject="Mine")
-    _theirs, their_ticket = portal.submit_and_follow(email="b@two.example",
-                                                     subject="Secret plans")
+    _theirs, their_ticket = portal.submit_and_follow(
+        email="b@two.example", subject="Secret plans"
+    )
 
     response = portal.get(f"/t/{mine}/tickets/{their_ticket}")
 
@@ -27,8 +28,11 @@ def test_actions_on_another_customers_ticket_are_not_found(portal, database):
     mine, _ = portal.submit_and_follow(email="a@one.example")
     _, theirs = portal.submit_and_follow(email="b@two.example")
 
-    for action, data in (("reply", {"body": "hi"}), ("escalation", {"reason": "now"}),
-                         ("survey", {"rating": "bad"})):
+    for action, data in (
+        ("reply", {"body": "hi"}),
+        ("escalation", {"reason": "now"}),
+        ("survey", {"rating": "bad"}),
+    ):
         response = portal.post(f"/t/{mine}/tickets/{theirs}/{action}", data)
         assert response.status_code == 404, action
 
@@ -43,15 +47,18 @@ def test_own_other_tickets_are_listed_and_open(portal):
     assert portal.get(f"/t/{first}/tickets/{second_id}").status_code == 200
 
 
-def test_organization_contact_sees_the_organizations_tickets(portal, database,
-                                                             strategic_org):
-    colleague, colleague_ticket = portal.submit_and_follow(email="cole@globex.example",
-                                                           subject="Colleague's")
+def test_organization_contact_sees_the_organizations_tickets(
+    portal, database, strategic_org
+):
+    colleague, colleague_ticket = portal.submit_and_follow(
+        email="cole@globex.example", subject="Colleague's"
+    )
     contact, _ = portal.submit_and_follow(email="boss@globex.example")
     outsider, _ = portal.submit_and_follow(email="out@other.example")
     with database.session() as session:
-        session.scalar(select(Customer).where(
-            Customer.email == "boss@globex.example")).is_organization_contact = True
+        session.scalar(
+            select(Customer).where(Customer.email == "boss@globex.example")
+        ).is_organization_contact = True
 
     assert portal.get(f"/t/{contact}/tickets/{colleague_ticket}").status_code == 200
     assert "Colleague&#39;s" in portal.get(f"/t/{contact}").get_data(as_text=True)
@@ -62,8 +69,9 @@ def test_organization_contact_sees_the_organizations_tickets(portal, database,
 
 def test_internal_notes_never_show(portal, database, staff):
     token, ticket_id = portal.submit_and_follow()
-    agent_reply(database, ticket_id, staff["agent"], "Customer is on the old plan",
-                public=False)
+    agent_reply(
+        database, ticket_id, staff["agent"], "Customer is on the old plan", public=False
+    )
     agent_reply(database, ticket_id, staff["agent"], "We are looking into it.")
 
     page = portal.get(f"/t/{token}").get_data(as_text=True)
@@ -75,11 +83,20 @@ def test_internal_notes_never_show(portal, database, staff):
 def test_attachment_of_another_ticket_is_not_found(portal, database):
     mine, my_ticket = portal.submit_and_follow(email="a@one.example")
     _, theirs = portal.submit_and_follow(
-        email="b@two.example", attachments=[(io.BytesIO(b"private"), "secret.txt")])
+        email="b@two.example", attachments=[(io.BytesIO(b"private"), "secret.txt")]
+    )
     with database.session() as session:
         attachment_id = session.scalars(select(Attachment.id)).one()
 
-    assert portal.get(
-        f"/t/{mine}/tickets/{my_ticket}/attachments/{attachment_id}").status_code == 404
-    assert portal.get(
-        f"/t/{mine}/tickets/{theirs}/attachments/{attachment_id}").status_code == 404
+    assert (
+        portal.get(
+            f"/t/{mine}/tickets/{my_ticket}/attachments/{attachment_id}"
+        ).status_code
+        == 404
+    )
+    assert (
+        portal.get(
+            f"/t/{mine}/tickets/{theirs}/attachments/{attachment_id}"
+        ).status_code
+        == 404
+    )

@@ -58,8 +58,12 @@ def test_link_still_works_just_before_expiry(frozen_clock, portal, app):
 def test_revoked_link_is_not_found(portal, database, app):
     token, _ = portal.submit_and_follow()
     with database.session() as session:
-        revoke_link(session, token, secret_key=app.config["SECRET_KEY"],
-                    now=utc(2030, 1, 1, 0, 0))
+        revoke_link(
+            session,
+            token,
+            secret_key=app.config["SECRET_KEY"],
+            now=utc(2030, 1, 1, 0, 0),
+        )
 
     response = portal.get(f"/t/{token}")
 
@@ -101,8 +105,11 @@ def test_re_request_sends_fresh_links_and_says_the_same_for_unknown(portal, data
     assert sentence in known.get_data(as_text=True)
     assert sentence in unknown.get_data(as_text=True)
     with database.session() as session:
-        mails = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.subject == "Your private links to your support tickets")).all()
+        mails = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.subject == "Your private links to your support tickets"
+            )
+        ).all()
     assert [mail.recipient for mail in mails] == ["pat@customer.example"]
     new_token = TOKEN_URL.search(mails[0].body).group(1)
     assert new_token != old_token

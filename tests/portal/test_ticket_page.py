@@ -22,10 +22,14 @@ def status_of(database, ticket_id: int) -> str:
 def test_reply_appears_in_the_conversation_with_its_file(portal, database):
     token, ticket_id = portal.submit_and_follow()
 
-    response = portal.post(f"/t/{token}/tickets/{ticket_id}/reply", {
-        "body": "It also fails on mobile.",
-        "attachments": [(io.BytesIO(b"a,b\n1,2\n"), "data.csv")],
-    }, content_type="multipart/form-data")
+    response = portal.post(
+        f"/t/{token}/tickets/{ticket_id}/reply",
+        {
+            "body": "It also fails on mobile.",
+            "attachments": [(io.BytesIO(b"a,b\n1,2\n"), "data.csv")],
+        },
+        content_type="multipart/form-data",
+    )
     page = portal.get(response.headers["Location"]).get_data(as_text=True)
 
     assert response.status_code == 303
@@ -44,7 +48,9 @@ def test_empty_reply_is_refused_by_name(portal, database):
     response = portal.post(f"/t/{token}/tickets/{ticket_id}/reply", {"body": "  "})
 
     assert response.status_code == 422
-    assert 'id="body-error">Write a message before sending' in response.get_data(as_text=True)
+    assert 'id="body-error">Write a message before sending' in response.get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("status", ["pending", "solved"])
@@ -62,7 +68,9 @@ def test_reply_on_closed_ticket_opens_a_linked_follow_up(portal, database, staff
     token, ticket_id = portal.submit_and_follow(subject="Old problem")
     set_status(database, ticket_id, "solved", "closed", agent_id=staff["agent"])
 
-    response = portal.post(f"/t/{token}/tickets/{ticket_id}/reply", {"body": "It is back."})
+    response = portal.post(
+        f"/t/{token}/tickets/{ticket_id}/reply", {"body": "It is back."}
+    )
 
     assert response.status_code == 303
     new_token = TOKEN_URL.search(response.headers["Location"]).group(1)
@@ -72,21 +80,31 @@ def test_reply_on_closed_ticket_opens_a_linked_follow_up(portal, database, staff
     assert status_of(database, ticket_id) == "closed"
 
 
-def test_escalation_request_records_event_and_tells_the_lead(portal, database, staff,
-                                                            strategic_org):
-    token, ticket_id = portal.submit_and_follow(impact="question", email="x@globex.example")
+def test_escalation_request_records_event_and_tells_the_lead(
+    portal, database, staff, strategic_org
+):
+    token, ticket_id = portal.submit_and_follow(
+        impact="question", email="x@globex.example"
+    )
 
-    response = portal.post(f"/t/{token}/tickets/{ticket_id}/escalation",
-                           {"reason": "Our launch is tomorrow."})
+    response = portal.post(
+        f"/t/{token}/tickets/{ticket_id}/escalation",
+        {"reason": "Our launch is tomorrow."},
+    )
 
     assert response.status_code == 303
     assert "Your escalation request has been sent" in portal.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
     with database.session() as session:
-        event = session.scalar(select(TicketEvent).where(
-            TicketEvent.kind == "customer_escalation_request"))
-        mail = session.scalar(select(OutboxMessage).where(
-            OutboxMessage.recipient == "lead@support.example"))
+        event = session.scalar(
+            select(TicketEvent).where(TicketEvent.kind == "customer_escalation_request")
+        )
+        mail = session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.recipient == "lead@support.example"
+            )
+        )
     assert event.data["reason"] == "Our launch is tomorrow."
     assert event.actor_type == "customer"
     assert "Our launch is tomorrow." in mail.body
@@ -119,8 +137,10 @@ def test_survey_after_solve_stores_rating_and_comment(portal, database, staff):
 
     page = portal.get(f"/t/{token}/tickets/{ticket_id}/survey?rating=bad")
     assert 'value="bad" checked' in page.get_data(as_text=True)
-    portal.post(f"/t/{token}/tickets/{ticket_id}/survey",
-                {"rating": "bad", "comment": "Took too long"})
+    portal.post(
+        f"/t/{token}/tickets/{ticket_id}/survey",
+        {"rating": "bad", "comment": "Took too long"},
+    )
     saved = portal.post(f"/t/{token}/tickets/{ticket_id}/survey", {"rating": "good"})
 
     assert "Thank you. We have recorded your rating." in saved.get_data(as_text=True)
@@ -142,18 +162,28 @@ def test_survey_refuses_an_unknown_rating(portal, database, staff):
 def test_survey_email_links_open_the_survey(portal, database, staff, app, tmp_path):
     _, ticket_id = portal.submit_and_follow()
     set_status(database, ticket_id, "solved", agent_id=staff["agent"])
-    settings = PortalSettings(secret_key=app.config["SECRET_KEY"],
-                              attachment_folder=tmp_path)
+    settings = PortalSettings(
+        secret_key=app.config["SECRET_KEY"], attachment_folder=tmp_path
+    )
     with database.session() as session:
         ticket = session.get(Ticket, ticket_id)
-        first = queue_survey(session, ticket, settings=settings,
-                             survey_url=lambda t: f"http://localhost/t/{t}/survey",
-                             now=ticket.solved_at)
-        again = queue_survey(session, ticket, settings=settings,
-                             survey_url=lambda t: f"http://localhost/t/{t}/survey",
-                             now=ticket.solved_at)
-        mail = session.scalar(select(OutboxMessage).where(
-            OutboxMessage.subject.like("%How did we do%")))
+        first = queue_survey(
+            session,
+            ticket,
+            settings=settings,
+            survey_url=lambda t: f"http://localhost/t/{t}/survey",
+            now=ticket.solved_at,
+        )
+        again = queue_survey(
+            session,
+            ticket,
+            settings=settings,
+            survey_url=lambda t: f"http://localhost/t/{t}/survey",
+            now=ticket.solved_at,
+        )
+        mail = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.subject.like("%How did we do%"))
+        )
     assert (first, again) == (True, False)
     good_url = next(line for line in mail.body.splitlines() if "rating=good" in line)
     path = good_url.split("http://localhost", 1)[1]

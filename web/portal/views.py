@@ -106,6 +106,15 @@ def portal_time(instant, zone: str | None = None) -> str:
     return f"{local:%d %b %Y, %H:%M} {local.tzname()}"
 
 
+@blueprint.app_template_filter("portal_size")
+def portal_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 @blueprint.context_processor
 def portal_context() -> dict:
     return {
