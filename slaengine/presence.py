@@ -39,6 +39,7 @@ def mark_viewing(
 
 
 def stop_viewing(session: Session, ticket_id: int, user_id: int) -> None:
+    """Forget that ``user_id`` has the ticket open (the page was closed)."""
     session.execute(
         delete(TicketViewer).where(
             TicketViewer.ticket_id == ticket_id, TicketViewer.user_id == user_id

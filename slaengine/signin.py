@@ -31,6 +31,7 @@ def _decoy_hash() -> str:
 
 
 def is_locked(user: User, *, now: datetime) -> bool:
+    """Whether a lock-out still holds ``user`` at ``now``."""
     return user.locked_until is not None and user.locked_until > now
 
 

@@ -19,10 +19,15 @@ logger = logging.getLogger(__name__)
 
 
 def list_staff(session: Session) -> list[User]:
+    """Every staff account, active ones first, by name."""
     return list(session.scalars(select(User).order_by(User.active.desc(), User.name)))
 
 
 def get_staff(session: Session, user_id: int) -> User:
+    """The staff account ``user_id``.
+
+    :raises NotFound: when there is none.
+    """
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"staff member {user_id} does not exist")

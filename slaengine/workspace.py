@@ -83,6 +83,7 @@ class TicketPage:
 
 
 def agent_zone(user: User) -> Zone:
+    """The zone the agent reads times in: theirs, their center's, or UTC."""
     if user.timezone and user.timezone in pytz.all_timezones_set:
         return Zone(user.timezone)
     center = default_centers().get(user.center or "")
@@ -90,6 +91,7 @@ def agent_zone(user: User) -> Zone:
 
 
 def customer_zone(ticket: Ticket) -> Zone | None:
+    """The customer's zone, guessed from the region if need be; None if unknown."""
     organization = ticket.organization
     known = pytz.all_timezones_set
     if ticket.requester.timezone in known:
@@ -104,6 +106,7 @@ def customer_zone(ticket: Ticket) -> Zone | None:
 
 
 def timer_view(timer: SlaTimer, *, now: datetime) -> TimerView:
+    """The panel's view of ``timer`` at ``now`` (see :class:`TimerView`)."""
     state = timer.state
     if timer.met_at is None and timer.due_at is not None and timer.due_at <= now:
         state = "breached"
