@@ -27,12 +27,12 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from slaengine import attachments, tickets
+from slaengine import attachments, escalation, tickets
 from slaengine.commitments import acknowledgement_promise
-from slaengine.errors import Conflict, InvalidInput, NotFound
+from slaengine.errors import InvalidInput, NotFound
 from slaengine.events import Actor, record_event
 from slaengine.models import Attachment, Customer, Message, PortalLink, Ticket
-from slaengine.outbox import enqueue_email, staff_emails
+from slaengine.outbox import enqueue_email
 from slaengine.people import (
     LANGUAGES,
     find_customer,
@@ -567,69 +567,23 @@ def public_messages(ticket: Ticket) -> list[Message]:
     return [message for message in ticket.messages if message.public]
 
 
-MAX_REASON = 2_000
-
-
 def request_escalation(
     session: Session, access: PortalAccess, reason: str, *, now: datetime
 ) -> None:
     """The customer asks for escalation, with a reason.
 
-    This is how a low priority ticket escalates (its policy escalates on
-    customer request only). The request is an event of kind
-    ``customer_escalation_request`` on the ticket, and the leads of the
-    ticket's center (its managers where it has no lead) hear of it through
-    the outbox. Moving the ticket up is then a person's decision.
+    Delegates to :func:`slaengine.escalation.request_escalation`, which
+    records a ``customer_escalation_request`` event, tells the center's leads
+    through the outbox and, where the policy escalates only on request (low
+    priority), moves the ticket up a tier.
 
     :raises InvalidInput: (``reason``) for an empty or overlong reason.
-    :raises Conflict: on a closed ticket.
+    :raises Conflict: on a solved or closed ticket.
     """
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput("reason: tell us why this needs escalation", field="reason")
-    if len(text) > MAX_REASON:
-        raise InvalidInput(
-            f"reason: keep this under {MAX_REASON} characters", field="reason"
-        )
-    ticket = access.ticket
-    if ticket.status == "closed":
-        raise Conflict("this ticket is closed; reply to open a follow-up instead")
-    event = record_event(
-        session,
-        ticket,
-        Actor.for_customer(access.customer),
-        "customer_escalation_request",
-        at=now,
-        data={"reason": text, "priority": ticket.priority, "tier": ticket.tier},
+    escalation.request_escalation(
+        session, access.ticket, customer=access.customer, reason=reason, now=now
     )
-    session.flush()
-    recipients = staff_emails(
-        session, center=ticket.center, roles=("lead",)
-    ) or staff_emails(session, center=ticket.center, roles=("manager",))
-    for address in recipients:
-        enqueue_email(
-            session,
-            dedupe_key=f"customer-escalation:{event.id}:{address}",
-            ticket=ticket,
-            recipient=address,
-            subject=(
-                f"[{ticket.reference}] Customer asks for escalation: {ticket.subject}"
-            ),
-            body=(
-                f"{access.customer.name} <{access.customer.email}> asks for ticket "
-                f"{ticket.reference} to be escalated.\n\n"
-                f"Priority: {ticket.priority}; tier: {ticket.tier}; "
-                f"status: {ticket.status}; center: {ticket.center}\n\n"
-                f"Their reason:\n{text}\n"
-            ),
-            now=now,
-            headers={"Auto-Submitted": "auto-generated"},
-        )
-    logger.info(
-        "event=portal.escalation_requested ticket=%s notified=%s",
-        ticket.reference,
-        len(recipients),
-    )
+    logger.info("event=portal.escalation_requested ticket=%s", access.ticket.reference)
 
 
 def find_attachment(access: PortalAccess, attachment_id: int) -> Attachment:

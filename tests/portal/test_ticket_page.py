@@ -189,3 +189,31 @@ def test_survey_email_links_open_the_survey(portal, database, staff, app, tmp_pa
     path = good_url.split("http://localhost", 1)[1]
     page = portal.get(path).get_data(as_text=True)
     assert 'value="good" checked' in page
+
+
+def test_escalation_request_moves_a_low_ticket_up_a_tier(
+    portal, database, staff, strategic_org
+):
+    token, ticket_id = portal.submit_and_follow(
+        impact="question", email="x@globex.example"
+    )
+
+    portal.post(
+        f"/t/{token}/tickets/{ticket_id}/escalation", {"reason": "Blocking us."}
+    )
+
+    with database.session() as session:
+        assert session.get(Ticket, ticket_id).tier == 2
+
+
+def test_escalation_on_a_solved_ticket_is_refused(portal, database, staff):
+    token, ticket_id = portal.submit_and_follow()
+    set_status(database, ticket_id, "solved", agent_id=staff["agent"])
+    before = stored_counts(database)
+
+    response = portal.post(
+        f"/t/{token}/tickets/{ticket_id}/escalation", {"reason": "x"}
+    )
+
+    assert response.status_code == 409
+    assert stored_counts(database) == before
