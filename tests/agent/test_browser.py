@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from slaengine.clock import utcnow
+from slaengine.models import Ticket
+from slaengine.sla.firing import next_deadline
 from tests.agent.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -20,14 +24,24 @@ def shoot(page, name: str) -> None:
 
 
 @pytest.fixture
-def worked_queue(seed):
-    """A new medium ticket to work, among others in the same queue."""
-    for subject, priority in (
-        ("Reports failing for one region", "medium"),
-        ("Feature request: dark mode", "low"),
-        ("Dashboard widget shows wrong totals", "medium"),
-    ):
+def worked_queue(seed, database):
+    """A new medium ticket to work, among others: one breached, one warned."""
+    others = [
         seed(subject=subject, priority=priority, requester_email="mo@rheinwerk.example")
+        for subject, priority in (
+            ("Reports failing for one region", "medium"),
+            ("Feature request: dark mode", "low"),
+            ("Dashboard widget shows wrong totals", "medium"),
+        )
+    ]
+    overdue = (timedelta(hours=1, minutes=5), timedelta(minutes=-9))
+    with database.session() as session:
+        for ticket_id, late in zip(others[:2], overdue, strict=True):
+            ticket = session.get(Ticket, ticket_id)
+            timer = next(t for t in ticket.timers if t.metric == "acknowledge")
+            timer.due_at = utcnow() - late
+            timer.warn_at = timer.due_at - timedelta(minutes=30)
+            ticket.next_deadline_at = next_deadline(ticket.timers)
     return seed(
         subject="Webhook deliveries delayed by an hour",
         priority="medium",
@@ -47,6 +61,14 @@ def test_agent_works_a_ticket_end_to_end(live_server, page, worked_queue):
     row = page.get_by_role("row", name=re.compile("Webhook deliveries delayed"))
     badge = row.locator(".sla")
     assert re.match(r"acknowledge in \d+", badge.inner_text())
+    breached = page.get_by_role("row", name=re.compile("Reports failing")).locator(
+        ".sla"
+    )
+    assert re.match(r"acknowledge breached 1h 0[45]m ago", breached.inner_text())
+    assert "sla-breached" in breached.get_attribute("class")
+    rows = page.locator("tbody tr").all_inner_texts()
+    assert rows[0].strip().startswith("acknowledge breached"), "most urgent first"
+    assert "#2" in rows[1]
     shoot(page, "queue-unassigned")
 
     row.get_by_role("link", name=re.compile("Webhook deliveries delayed")).click()
