@@ -318,6 +318,8 @@ def check_form(form: RequestForm) -> RequestForm:
     )
 
 
+# TODO: portal emails are written in English only; the ticket's language is
+# not used for them yet (the pages are translated, see web/portal/i18n.py).
 def confirmation_body(
     ticket: Ticket, *, promise: str, url: str, expires_at: datetime
 ) -> str:
