@@ -68,7 +68,7 @@ def test_agent_works_a_ticket_end_to_end(live_server, page, worked_queue):
     assert "sla-breached" in breached.get_attribute("class")
     rows = page.locator("tbody tr").all_inner_texts()
     assert rows[0].strip().startswith("acknowledge breached"), "most urgent first"
-    assert "#2" in rows[1]
+    assert "Feature request: dark mode" in rows[1]
     shoot(page, "queue-unassigned")
 
     row.get_by_role("link", name=re.compile("Webhook deliveries delayed")).click()

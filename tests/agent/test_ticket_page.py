@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from slaengine import tickets as ticket_service
 from slaengine.clock import utcnow
@@ -37,8 +38,13 @@ def post(client, database, ticket_id: int, action: str, **fields):
 
 
 def load(database, ticket_id: int) -> Ticket:
-    session = database.sessionmaker()
-    return session.get(Ticket, ticket_id)
+    """The ticket as committed, with its timers and assignee, detached."""
+    with database.session() as session:
+        return session.scalar(
+            select(Ticket)
+            .where(Ticket.id == ticket_id)
+            .options(selectinload(Ticket.timers), selectinload(Ticket.assignee))
+        )
 
 
 def test_page_shows_conversation_timers_in_both_zones_and_timeline(agent_client, seed):
