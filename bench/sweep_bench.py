@@ -44,6 +44,8 @@ from slaengine.sla.sweep import due_tickets_query, run_sweep
 # at the end (which reads the real clock) sees the same world as the sweeps.
 NOW = datetime.now(UTC).replace(microsecond=0)
 CHUNK = 20_000
+ESCALATION_ACTION = {"critical": "notify_executives", "high": "notify_management",
+                     "medium": "next_tier"}
 
 
 def reset_schema(url: str) -> None:
@@ -115,10 +117,21 @@ def populate(database: Database, *, tickets: int, open_: int, due: int, seed: in
                     # Warnings of the other timers already went out.
                     "warning_fired_at": None if metric == "expert_engaged" else created,
                 })
+        # In a running system the escalation rules of tickets this old have
+        # long fired: record that, so the sweep meets the steady state.
+        escalation_rows = [
+            {"ticket_id": row["id"], "metric": "escalation", "cycle": 1,
+             "kind": ESCALATION_ACTION[row["priority"]], "due_at": row["created_at"],
+             "fired_at": row["created_at"], "late": False}
+            for row in ticket_rows
+            if row["status"] == "open" and row["priority"] in ESCALATION_ACTION
+        ]
         with database.engine.begin() as connection:
             connection.execute(insert(Ticket), ticket_rows)
             if timer_rows:
                 connection.execute(insert(SlaTimer), timer_rows)
+            if escalation_rows:
+                connection.execute(insert(SlaFiring), escalation_rows)
     with database.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
 
@@ -187,7 +200,9 @@ def main() -> None:
 
 def restore(database: Database, snapshot, timer_ids) -> None:
     with database.engine.begin() as connection:
-        for table in (SlaFiring, TicketEvent, OutboxMessage):
+        connection.execute(SlaFiring.__table__.delete().where(
+            SlaFiring.__table__.c.metric != "escalation"))
+        for table in (TicketEvent, OutboxMessage):
             connection.execute(table.__table__.delete())
         table = Ticket.__table__
         for block in _chunks(snapshot, 5000):
@@ -218,7 +233,8 @@ def live_latency(database: Database, tickets: int = 50, seconds: float = 20.0) -
         table = Ticket.__table__
         ids = [row[0] for row in connection.execute(
             select(table.c.id).where(table.c.next_deadline_at > NOW).limit(tickets))]
-        connection.execute(SlaFiring.__table__.delete())
+        connection.execute(SlaFiring.__table__.delete().where(
+            SlaFiring.__table__.c.metric != "escalation"))
         for n, tid in enumerate(ids):
             due = start + timedelta(seconds=2 + n * (seconds - 8) / tickets)
             connection.execute(table.update().where(table.c.id == tid).values(next_deadline_at=due))
