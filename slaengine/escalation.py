@@ -49,6 +49,7 @@ from slaengine.routing.notices import notify
 from slaengine.sla.calendars import calendar_named
 from slaengine.sla.firing import LATE_AFTER
 from slaengine.sla.timeline import Timeline, read_timeline
+from slaengine.webhooks import enqueue_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -286,6 +287,8 @@ def _notify_executives(session, ticket, *, actor, reason, now, rule=None) -> Non
         ],
         now=now,
     )
+    _tell_webhooks(session, ticket, before=(ticket.tier, False), actor=actor,
+                   reason=reason, now=now)
     logger.info(
         "event=escalation.executives ticket=%s event_id=%s", ticket.reference, event.id
     )
@@ -356,12 +359,26 @@ def _next_tier(session, ticket, *, actor, reason, now, rule=None) -> None:
         ],
         now=now,
     )
+    _tell_webhooks(session, ticket, before=(before, ticket.escalated_to_executives),
+                   actor=actor, reason=reason, now=now)
     logger.info(
         "event=escalation.tier ticket=%s from=%s to=%s",
         ticket.reference,
         before,
         ticket.tier,
     )
+
+
+def _tell_webhooks(session, ticket, *, before, actor, reason, now) -> None:
+    """One ``escalation`` webhook event, whoever or whatever escalated."""
+    payload = {
+        "from_tier": before[0],
+        "to_tier": ticket.tier,
+        "executives": ticket.escalated_to_executives,
+        "reason": reason,
+        "by": actor.name,
+    }
+    enqueue_webhooks(session, ticket, "escalation", payload, now)
 
 
 ACTIONS = {

@@ -97,7 +97,7 @@ def escalate_ticket(
     expected_version: int | None = None,
     now: datetime,
 ) -> Ticket:
-    """Escalate at someone's request, with their reason, and tell webhooks.
+    """Escalate at someone's request, with their reason (webhooks are told).
 
     The step is :func:`slaengine.escalation.escalate`'s: the next tier, or
     the executives from tier 3 where the policy says so.
@@ -106,7 +106,6 @@ def escalate_ticket(
     :raises InvalidInput: for an empty reason.
     :raises StaleVersion: when ``expected_version`` is not the ticket's.
     """
-    before = (ticket.tier, ticket.escalated_to_executives)
     escalation.escalate(
         session,
         ticket,
@@ -115,13 +114,4 @@ def escalate_ticket(
         expected_version=expected_version,
         now=now,
     )
-    payload = {
-        "from_tier": before[0],
-        "to_tier": ticket.tier,
-        "executives": ticket.escalated_to_executives,
-        "reason": reason.strip(),
-        "by": actor.name,
-    }
-    if (ticket.tier, ticket.escalated_to_executives) != before:
-        enqueue_webhooks(session, ticket, "escalation", payload, now)
     return ticket

@@ -481,3 +481,30 @@ def test_a_change_racing_the_sweep_on_postgres_fires_once(postgres_database):
         "events": 1,
         "mails": 1,
     }
+
+
+def test_every_kind_of_escalation_tells_webhooks_once(
+    db_session, make_ticket, org, staff, frozen_clock
+):
+    import json
+
+    from slaengine.webhooks import create_webhook
+
+    create_webhook(db_session, url="http://127.0.0.1:9/hook", event_types=["escalation"],
+                   now=START)
+    frozen_clock.move_to(START)
+    ruled = open_ticket(make_ticket, org, "critical", utcnow())
+    by_agent = open_ticket(make_ticket, org, "high", utcnow())
+    escalation.escalate(db_session, by_agent, actor=Actor.for_user(staff["lead"]),
+                        reason="needs a database expert")
+    frozen_clock.move_to(START + timedelta(hours=1))
+    sweep_batch(db_session, now=utcnow())
+    sweep_batch(db_session, now=utcnow())
+
+    hooks = [m for m in mails(db_session) if m.kind == "webhook"]
+    bodies = {json.loads(m.body)["ticket"]["id"]: json.loads(m.body)["data"] for m in hooks}
+    assert len(hooks) == 2
+    assert bodies[ruled.id]["executives"] is True
+    assert bodies[ruled.id]["by"] == "escalation rules"
+    assert (bodies[by_agent.id]["from_tier"], bodies[by_agent.id]["to_tier"]) == (1, 2)
+    assert bodies[by_agent.id]["reason"] == "needs a database expert"
