@@ -16,12 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from slaengine import escalation
+from slaengine import sla
 from slaengine import tickets as ticket_service
 from slaengine.clock import utcnow
 from slaengine.events import Actor
 from slaengine.models import User
 from slaengine.people import create_organization, create_user, get_or_create_customer
 from slaengine.routing import hand_off_due
+from slaengine.sla.calendars import calendar_named
 from slaengine.sla.sweep import sweep_batch
 
 DEMO_PASSWORD = "slaengine-demo"
@@ -93,38 +95,64 @@ def _load_staff(session: Session) -> list[User]:
     ]
 
 
+def _after(ticket, created: datetime, minutes: float) -> datetime:
+    """``minutes`` of the ticket's own SLA time after ``created``."""
+    targets = sla.targets_for(ticket)
+    return calendar_named(targets.calendar, ticket.center).add_business_minutes(
+        created, minutes
+    )
+
+
 def _play(session, rng, ticket, agents, created: datetime, now: datetime) -> None:
-    """Move a ticket through a plausible history between creation and now."""
-    age = now - created
-    steps = rng.choice(["untouched", "acknowledged", "pending", "solved", "closed", "working"])
-    if steps == "untouched":
-        return
+    """Move a ticket through a plausible history between creation and now.
+
+    Most commitments are kept: agents answer within 20-130% of the
+    acknowledge target and solve within 40-120% of the resolution target,
+    so the demo shows mostly met timers with some warnings and breaches.
+    Steps that would lie in the future are not played.
+    """
+    minutes = sla.targets_for(ticket).minutes
+    # Older tickets are mostly done; the open backlog is recent.
+    weights = [3, 2, 3, 2, 2] if now - created < timedelta(days=2) else [1, 1, 6, 8, 1]
+    steps = rng.choices(["acknowledged", "pending", "solved", "closed", "working"],
+                        weights=weights)[0]
     local = [a for a in agents if a.center == ticket.center and a.tier] or agents
     agent = rng.choice([a for a in local if a.tier == 1] or local)
-    at = created + age * rng.uniform(0.05, 0.3)
-    ticket_service.assign(session, ticket, agent, actor=Actor.for_user(agent), now=at)
+    actor = Actor.for_user(agent)
+    acknowledged = _after(ticket, created, minutes["acknowledge"] * rng.uniform(0.2, 1.3))
+    if acknowledged >= now:
+        return
+    ticket_service.assign(session, ticket, agent, actor=actor, now=acknowledged)
     ticket_service.add_message(session, ticket, body="Thanks for reporting this. We are looking into it now.",
-                               public=True, actor=Actor.for_user(agent), now=at + timedelta(minutes=1))
+                               public=True, actor=actor, now=acknowledged + timedelta(seconds=30))
     if steps == "acknowledged":
         return
-    at = created + age * rng.uniform(0.35, 0.55)
+    engaged = _after(ticket, created, minutes["expert_engaged"] * rng.uniform(0.3, 1.2))
+    engaged = max(engaged, acknowledged + timedelta(minutes=1))
+    if engaged >= now:
+        return
     if steps == "working":
         expert = rng.choice([a for a in local if (a.tier or 0) >= 2] or local)
-        ticket_service.change_tier(session, ticket, 2, actor=Actor.for_user(agent),
-                                   reason="Needs product expertise", now=at)
+        ticket_service.change_tier(session, ticket, 2, actor=actor,
+                                   reason="Needs product expertise", now=engaged)
         ticket_service.add_message(session, ticket, body="Reproduced; collecting logs.", public=False,
-                                   actor=Actor.for_user(expert), now=at + timedelta(minutes=5))
+                                   actor=Actor.for_user(expert), now=engaged + timedelta(minutes=2))
         return
     ticket_service.add_message(session, ticket, body="Could you send us the request IDs?", public=True,
-                               actor=Actor.for_user(agent), set_status="pending", now=at)
+                               actor=actor, set_status="pending", now=engaged)
     if steps == "pending":
         return
-    at = created + age * rng.uniform(0.6, 0.8)
-    ticket_service.mark_workaround(session, ticket, actor=Actor.for_user(agent), note="Retry with backoff", now=at)
-    ticket_service.change_status(session, ticket, "solved", actor=Actor.for_user(agent), now=at + timedelta(minutes=2))
-    if steps == "closed":
+    answered = engaged + (now - engaged) * rng.uniform(0.05, 0.2)
+    ticket_service.add_message(session, ticket, body="Here are the request IDs.", public=True,
+                               actor=Actor.for_customer(ticket.requester), now=answered)
+    solved = _after(ticket, answered, minutes["workaround"] * rng.uniform(0.3, 0.9))
+    if solved >= now:
+        return
+    ticket_service.mark_workaround(session, ticket, actor=actor, note="Retry with backoff", now=solved)
+    ticket_service.change_status(session, ticket, "solved", actor=actor, now=solved + timedelta(minutes=2))
+    if steps == "closed" and solved + timedelta(days=2) < now:
         ticket_service.change_status(session, ticket, "closed", actor=Actor.system(),
-                                     now=created + age * rng.uniform(0.85, 0.99))
+                                     now=solved + timedelta(days=2))
 
 
 def _evening_in_austin(now: datetime) -> datetime:
