@@ -121,6 +121,9 @@ def test_queue_on_a_narrow_window(live_server, page, worked_queue):
         "link", name=re.compile("Webhook deliveries delayed")
     ).is_visible()
     shoot(page, "queue-narrow")
+    page.get_by_role("link", name=re.compile("Webhook deliveries delayed")).click()
+    assert page.get_by_label("Reply to customer").is_visible()
+    shoot(page, "ticket-narrow")
 
 
 def expect_url(page, pattern: str) -> None:
