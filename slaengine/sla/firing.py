@@ -21,11 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from slaengine.models import OutboxMessage, SlaFiring, TicketEvent
+from slaengine.sla.rows import insert_rows
 from slaengine.webhooks import active_webhooks, enqueue_webhooks
 
 logger = logging.getLogger(__name__)
@@ -77,19 +77,17 @@ def next_deadline(timers: Iterable[Any]) -> datetime | None:
     return min(instants, default=None)
 
 
-def _insert_new(session: Session, model: type, rows: list[dict], keys: list[str],
-                returning: Sequence[Any] = ()) -> list[tuple]:
-    """Insert rows, skipping those whose ``keys`` already exist."""
-    if not rows:
-        return []
+def _insert_firings(session: Session, rows: list[dict]) -> set[tuple]:
+    """Insert firing rows; the keys of those this call inserted, not another."""
     dialect = session.get_bind().dialect.name
-    table = model.__table__  # Core, not the ORM's bulk path: this is the hot path
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = statement.on_conflict_do_nothing(index_elements=keys)
-    if returning:
-        return [tuple(row) for row in session.execute(statement.returning(*returning), rows)]
-    session.execute(statement, rows)
-    return []
+    table = SlaFiring.__table__  # Core, not the ORM's bulk path: the hot path
+    key = [table.c[name] for name in ("ticket_id", "metric", "cycle", "kind")]
+    statement = (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        .on_conflict_do_nothing(index_elements=key)
+        .returning(*key)
+    )
+    return {tuple(row) for row in session.execute(statement, rows)}
 
 
 def fire(
@@ -115,14 +113,11 @@ def fire(
     ]
     if not candidates:
         return 0
-    inserted = set(_insert_new(
-        session, SlaFiring,
-        [{"ticket_id": t.id, "metric": timer.metric, "cycle": timer.cycle, "kind": kind,
-          "due_at": instant, "fired_at": now, "late": now - instant > LATE_AFTER}
-         for t, timer, kind, instant in candidates],
-        ["ticket_id", "metric", "cycle", "kind"],
-        returning=[SlaFiring.__table__.c[name] for name in ("ticket_id", "metric", "cycle", "kind")],
-    ))
+    inserted = _insert_firings(session, [
+        {"ticket_id": t.id, "metric": timer.metric, "cycle": timer.cycle, "kind": kind,
+         "due_at": instant, "fired_at": now, "late": now - instant > LATE_AFTER}
+        for t, timer, kind, instant in candidates
+    ])
     events, mails = [], []
     subscriptions = active_webhooks(session) if inserted else []
     for ticket, timer, kind, instant in candidates:
@@ -144,9 +139,8 @@ def fire(
         enqueue_webhooks(session, ticket, f"sla.{kind}", {"metric": timer.metric,
                          "due_at": instant.isoformat(), "late": late}, now,
                          subscriptions=subscriptions)
-    if events:
-        session.execute(insert(TicketEvent.__table__), events)
-    _insert_new(session, OutboxMessage, mails, ["dedupe_key"])
+    insert_rows(session, TicketEvent.__table__, events)
+    insert_rows(session, OutboxMessage.__table__, mails, skip_conflicts_on=["dedupe_key"])
     return len(inserted)
 
 
@@ -163,13 +157,14 @@ def _event_row(ticket, timer, kind, instant, late, now) -> dict:
 def _mail_rows(ticket, timer, kind, instant, late, now, addresses) -> list[dict]:
     metric = timer.metric.replace("_", " ")
     what = "is about to breach" if kind == "warning" else "has breached"
-    due = timer.due_at or instant
+    due = (timer.due_at or instant).isoformat(" ", "minutes")[:16]
     body = (
         f"Ticket #{ticket.id} ({ticket.priority}): {ticket.subject}\n"
-        f"The {metric} commitment {what}; it is due at {due:%Y-%m-%d %H:%M} UTC.\n"
+        f"The {metric} commitment {what}; it is due at {due} UTC.\n"
     )
     if late:
-        body += f"This notice is late: it was due at {instant:%Y-%m-%d %H:%M:%S} UTC.\n"
+        body += (f"This notice is late: it was due at "
+                 f"{instant.isoformat(' ', 'seconds')[:19]} UTC.\n")
     return [
         {"dedupe_key": f"sla:{ticket.id}:{timer.metric}:{timer.cycle}:{kind}:{address}",
          "kind": "email", "ticket_id": ticket.id, "recipient": address,

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 TIMERS = SlaTimer.__table__
 TICKETS = Ticket.__table__
 FIRED_COLUMNS = ("state", "warning_fired_at", "breach_fired_at", "breached_at")
+# What firing reads of a timer; the rest of the row is not needed here.
+TIMER_COLUMNS = ("id", "ticket_id", "metric", "cycle", "target_minutes", "due_at",
+                 "warn_at", "met_at", *FIRED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
 
 def _load_timers(session: Session, ticket_ids: list[int]) -> dict[int, list[SimpleNamespace]]:
     timers: dict[int, list[SimpleNamespace]] = {tid: [] for tid in ticket_ids}
-    result = session.execute(select(TIMERS).where(TIMERS.c.ticket_id.in_(ticket_ids)))
+    columns = [TIMERS.c[name] for name in TIMER_COLUMNS]
+    result = session.execute(select(*columns).where(TIMERS.c.ticket_id.in_(ticket_ids)))
     keys = list(result.keys())
     for row in result:
         timer = SimpleNamespace(**dict(zip(keys, row, strict=True)))
