@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -153,6 +154,8 @@ class Ticket(Base):
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint("tier BETWEEN 1 AND 3", name="tier"),
         Index("ix_ticket_queue", "center", "tier", "status"),
+        # The sweep's due lookup and the queues' deadline order, ties by id.
+        Index("ix_ticket_next_deadline_at", "next_deadline_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,7 +181,7 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     solved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    next_deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_deadline_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     requester: Mapped[Customer] = relationship()
@@ -205,6 +208,8 @@ class Message(Base):
 
     __tablename__ = "message"
     __table_args__ = (
+        # The per-sender rate limit on inbound mail counts recent messages.
+        Index("ix_message_author_customer_created", "author_customer_id", "created_at"),
         CheckConstraint(_in("author_type", ("customer", "agent", "system")), name="author"),
     )
 
@@ -272,6 +277,13 @@ class SlaTimer(Base):
     __tablename__ = "sla_timer"
     __table_args__ = (
         UniqueConstraint("ticket_id", "metric"),
+        # Breaching soon / breached queues: open commitments by due instant.
+        Index(
+            "ix_sla_timer_unmet_due",
+            "due_at",
+            sqlite_where=text("met_at IS NULL"),
+            postgresql_where=text("met_at IS NULL"),
+        ),
         CheckConstraint(_in("state", TIMER_STATES), name="state"),
     )
 
