@@ -86,8 +86,6 @@ def rate_ticket(
     return row
 
 
-# TODO: nothing calls queue_survey when an agent solves a ticket yet; until the
-# solve path does, the survey is reached from the solved ticket's page only.
 def queue_survey(
     session: Session,
     ticket: Ticket,

@@ -310,3 +310,29 @@ def test_escalate_needs_a_reason_and_a_step_left(client, agent_headers, new_tick
     top = client.post(url, json={"reason": "up"}, headers=agent_headers)
     assert top.status_code == 409
     assert top.content_type == PROBLEM
+
+
+def test_solving_mails_the_satisfaction_survey_once_per_solve(
+    client, agent_headers, new_ticket, database
+):
+    from slaengine.models import OutboxMessage
+
+    ticket = new_ticket()
+    url = f"/api/v1/tickets/{ticket['id']}"
+
+    def surveys():
+        with database.session() as session:
+            return session.scalars(select(OutboxMessage).where(
+                OutboxMessage.dedupe_key.startswith(f"survey:{ticket['id']}:"))).all()
+
+    solved = client.patch(url, json={"status": "solved"},
+                          headers={**agent_headers, "If-Match": '"1"'})
+    assert solved.status_code == 200, solved.json
+    (survey,) = surveys()
+    assert survey.recipient == NEW_TICKET["requester"]["email"]
+    assert "How did we do?" in survey.subject
+    assert "/survey?rating=good" in survey.body or "rating=good" in survey.body
+
+    client.patch(url, json={"tags": ["followed-up"]},
+                 headers={**agent_headers, "If-Match": solved.headers["ETag"]})
+    assert len(surveys()) == 1

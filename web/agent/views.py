@@ -32,6 +32,7 @@ from slaengine.routing import hand_off as hand_off_ticket
 from slaengine.routing.centers import default_centers
 from slaengine.routing.choose import LANGUAGE_NAMES
 from slaengine.workspace import attachment_file, open_ticket
+from web.portal.views import offer_survey
 from web.agent import forms
 from web.agent.auth import StaffUser, check_csrf, login_manager, requires
 from web.agent.auth import staff as signed_in
@@ -261,6 +262,7 @@ def _act(ticket_id: int, change: Callable, done: str):
         db.rollback()
         code = 409 if isinstance(exc, Conflict) else 422
         return _render_ticket(ticket_id, error=f"Not saved: {exc}", status=code)
+    offer_survey(db, ticket)
     db.commit()
     flash(done, "success")
     return redirect(url_for("agent.ticket", ticket_id=ticket_id))

@@ -15,6 +15,7 @@ from slaengine.models import Message, Ticket
 from slaengine.people import find_organization
 from slaengine.ticket_changes import UNSET, apply_changes, escalate_ticket
 from slaengine.tickets import add_message, create_ticket, get_ticket
+from web.portal.views import offer_survey
 from web.api import schemas
 from web.api.auth import current_user, requires
 from web.api.schemas import MAX_ID
@@ -241,6 +242,7 @@ def change(data: dict[str, Any], ticket_id: int):
         expected_version=expected_version(found),
         now=utcnow(),
     )
+    offer_survey(db, found)
     db.commit()
     return with_etag(_detail(found), found)
 

@@ -66,6 +66,17 @@ def survey_url(token: str) -> str:
     return url_for("portal.link_survey", token=token, _external=True)
 
 
+def offer_survey(db, ticket) -> bool:
+    """Mail the satisfaction survey if ``ticket`` was just solved (once per solve).
+
+    Called by every web path that can solve a ticket (the agent workspace,
+    the API) before it commits.
+    """
+    return satisfaction.queue_survey(
+        db, ticket, settings=portal_settings(), survey_url=survey_url, now=utcnow()
+    )
+
+
 def uploads(field: str = "attachments") -> list[attachments.Upload]:
     return [
         attachments.Upload(item.filename or "", item.stream)
