@@ -70,7 +70,7 @@ class Settings:
     mail_domain: str = "localhost"
     mail: MailSettings = field(default_factory=MailSettings)
     sweep_interval_seconds: float = 5.0
-    sweep_batch_size: int = 500
+    sweep_batch_size: int = 2000
     outbox_interval_seconds: float = 5.0
 
 
@@ -225,6 +225,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                      or "localhost"),
         mail=_mail(env),
         sweep_interval_seconds=_seconds(env, "SWEEP_INTERVAL_SECONDS", 5.0),
-        sweep_batch_size=_integer(env, "SWEEP_BATCH_SIZE", 500, 1, 100_000),
+        sweep_batch_size=_integer(env, "SWEEP_BATCH_SIZE", 2000, 1, 100_000),
         outbox_interval_seconds=_seconds(env, "OUTBOX_INTERVAL_SECONDS", 5.0),
     )

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from slaengine.models import OutboxMessage, SlaFiring, TicketEvent
@@ -79,15 +78,10 @@ def next_deadline(timers: Iterable[Any]) -> datetime | None:
 
 def _insert_firings(session: Session, rows: list[dict]) -> set[tuple]:
     """Insert firing rows; the keys of those this call inserted, not another."""
-    dialect = session.get_bind().dialect.name
-    table = SlaFiring.__table__  # Core, not the ORM's bulk path: the hot path
-    key = [table.c[name] for name in ("ticket_id", "metric", "cycle", "kind")]
-    statement = (
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        .on_conflict_do_nothing(index_elements=key)
-        .returning(*key)
-    )
-    return {tuple(row) for row in session.execute(statement, rows)}
+    key = ["ticket_id", "metric", "cycle", "kind"]
+    inserted = insert_rows(session, SlaFiring.__table__, rows,
+                           skip_conflicts_on=key, returning=key)
+    return set(inserted)
 
 
 def fire(

@@ -1,10 +1,16 @@
-"""Inserting many rows through the database driver, for the sweep's hot path.
+"""Writing many rows at once, for the sweep's hot path.
 
 SQLAlchemy's executemany spends most of its time turning each parameter
-into what the driver wants. Here that work is done once per column, and the
-rows go straight to the driver's ``executemany``. Values come out exactly as
-SQLAlchemy would write them, so the ORM reads them back unchanged: instants
-as aware UTC (naive UTC text on SQLite), JSON as text.
+into what the driver wants, and on PostgreSQL each row is still a statement
+for the server to run. Here:
+
+- on PostgreSQL a batch is one statement: every column is sent as one
+  array and ``unnest`` turns the arrays back into rows;
+- on SQLite, where statements are cheap and in-process, rows go straight to
+  the driver's ``executemany``, with instants as the naive UTC text
+  SQLAlchemy itself writes.
+
+Values read back through the ORM exactly as if the ORM had written them.
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from slaengine.models import UTCDateTime
+
+Rows = Sequence[Mapping[str, Any]]
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
@@ -42,34 +51,93 @@ def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any]:
     return _same
 
 
+def _columns(connection: Connection, table: Table, names: Sequence[str]):
+    """Quoted names, PostgreSQL array types and value converters of columns."""
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    quoted = [quote(name) for name in names]
+    types = [table.c[name].type.compile(dialect=dialect) for name in names]
+    converters = [_converter(table.c[name].type, dialect.name) for name in names]
+    return quoted, types, converters
+
+
+def _arrays(rows: Rows, names: Sequence[str], converters) -> list[list[Any]]:
+    pairs = zip(names, converters, strict=True)
+    return [[convert(row[name]) for row in rows] for name, convert in pairs]
+
+
 def insert_rows(
     session: Session,
     table: Table,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Rows,
     *,
     skip_conflicts_on: Sequence[str] = (),
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[tuple]:
     """Insert ``rows`` (dicts with the same keys) into ``table``.
 
     :param skip_conflicts_on: a unique key; rows that would repeat it are
-        left out (``ON CONFLICT DO NOTHING``, on SQLite and PostgreSQL).
+        left out (``ON CONFLICT DO NOTHING``).
+    :param returning: columns to return for the rows inserted.
+    :returns: one tuple of ``returning`` values per row inserted.
     """
+    if not rows:
+        return []
+    connection = session.connection()
+    names = list(rows[0])
+    quoted, types, converters = _columns(connection, table, names)
+    quote = connection.dialect.identifier_preparer.quote
+    target = f"INSERT INTO {quote(table.name)} ({', '.join(quoted)}) "
+    tail = ""
+    if skip_conflicts_on:
+        tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(returning)}"
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        result = connection.exec_driver_sql(
+            f"{target}SELECT * FROM unnest({arrays}){tail}",
+            tuple(_arrays(rows, names, converters)),
+        )
+        return [tuple(row) for row in result] if returning else []
+    convert = dict(zip(names, converters, strict=True))
+    values = [tuple(convert[name](row[name]) for name in names) for row in rows]
+    statement = f"{target}VALUES ({', '.join('?' * len(names))}){tail}"
+    if not returning:
+        connection.exec_driver_sql(statement, values)
+        return []
+    # sqlite3's executemany cannot return rows: one statement a row, in-process.
+    cursor = connection.connection.driver_connection.cursor()
+    found = []
+    for row in values:
+        found.extend(tuple(r) for r in cursor.execute(statement, row).fetchall())
+    cursor.close()
+    return found
+
+
+def update_rows(session: Session, table: Table, rows: Rows, *, key: str = "id") -> None:
+    """Set the columns given in each row on the row of ``table`` with its ``key``."""
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
     names = list(rows[0])
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
-    if skip_conflicts_on:
-        sql += f" ON CONFLICT ({', '.join(quote(n) for n in skip_conflicts_on)}) DO NOTHING"
-    converters = [_converter(table.c[name].type, dialect.name) for name in names]
+    quoted, types, converters = _columns(connection, table, names)
+    quote = connection.dialect.identifier_preparer.quote
+    name_of = dict(zip(names, quoted, strict=True))
+    settings = ", ".join(f"{name_of[n]} = v.{name_of[n]}" for n in names if n != key)
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        connection.exec_driver_sql(
+            f"UPDATE {quote(table.name)} SET {settings} "
+            f"FROM unnest({arrays}) AS v({', '.join(quoted)}) "
+            f"WHERE {quote(table.name)}.{name_of[key]} = v.{name_of[key]}",
+            tuple(_arrays(rows, names, converters)),
+        )
+        return
+    assignments = ", ".join(f"{name_of[n]} = ?" for n in names if n != key)
+    order = [n for n in names if n != key] + [key]
+    convert = dict(zip(names, converters, strict=True))
     connection.exec_driver_sql(
-        sql,
-        [tuple(convert(row[name]) for convert, name in zip(converters, names, strict=True))
-         for row in rows],
+        f"UPDATE {quote(table.name)} SET {assignments} WHERE {name_of[key]} = ?",
+        [tuple(convert[n](row[n]) for n in order) for row in rows],
     )

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from slaengine.escalation import earliest, sweep_escalations
 from slaengine.models import SlaTimer, Ticket
 from slaengine.sla import recipients_for
 from slaengine.sla.firing import fire, next_deadline
+from slaengine.sla.rows import update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -75,25 +76,20 @@ def _store(
     escalation_at: dict[int, datetime | None],
 ) -> None:
     changed = [
-        {"timer_id": t.id, **{column: getattr(t, column) for column in FIRED_COLUMNS}}
+        {"id": t.id, **{column: getattr(t, column) for column in FIRED_COLUMNS}}
         for group in timers.values()
         for t in group
         if t.warning_fired_at == now or t.breach_fired_at == now
     ]
-    if changed:
-        session.execute(
-            update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")),
-            changed,
-        )
-    session.execute(
-        update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id")),
-        [{"ticket_id": tid,
-          "next_deadline_at": earliest(next_deadline(group), escalation_at.get(tid))}
-         for tid, group in timers.items()],
-    )
+    update_rows(session, TIMERS, changed)
+    update_rows(session, TICKETS, [
+        {"id": tid,
+         "next_deadline_at": earliest(next_deadline(group), escalation_at.get(tid))}
+        for tid, group in timers.items()
+    ])
 
 
-def sweep_batch(session: Session, *, now: datetime, batch_size: int = 500) -> SweepResult:
+def sweep_batch(session: Session, *, now: datetime, batch_size: int = 2000) -> SweepResult:
     """Fire the due events of one batch of tickets, in the caller's transaction."""
     skip_locked = session.get_bind().dialect.name == "postgresql"
     tickets = session.execute(due_tickets_query(now, batch_size, skip_locked=skip_locked)).all()
@@ -108,7 +104,7 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = 500) -> Sw
     return SweepResult(len(tickets), firings)
 
 
-def run_sweep(database, *, now: datetime, batch_size: int = 500, max_batches: int = 1000) -> SweepResult:
+def run_sweep(database, *, now: datetime, batch_size: int = 2000, max_batches: int = 1000) -> SweepResult:
     """Sweep until no due ticket is left, one transaction per batch."""
     tickets = firings = 0
     for _ in range(max_batches):
