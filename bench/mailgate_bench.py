@@ -28,14 +28,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
 from slaengine.config import load_settings
 from slaengine.db import Database
 from slaengine.mail.intake import receive, store_raw
 from slaengine.mail.parsing import parse_message
-from slaengine.migrate import upgrade
-from slaengine.models import Base
+from slaengine.migrate import rebuild
 
 CORPUS = Path(
     os.environ.get(
@@ -54,19 +51,6 @@ def load_corpus() -> list[bytes]:
 def fresh_id(raw: bytes, tag: str) -> bytes:
     """The message with a new first Message-ID header."""
     return f"Message-ID: <{tag}@bench.example>\r\n".encode() + raw
-
-
-def reset(url: str) -> None:
-    database = Database(url)
-    with database.engine.begin() as connection:
-        if database.engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    database.dispose()
-    upgrade(url)
 
 
 def rate(count: int, seconds: float) -> float:
@@ -126,7 +110,7 @@ def main() -> None:
         "MAIL_RATE_LIMIT_PER_HOUR": "100000",
     }
     settings = load_settings(env)
-    reset(settings.database_url)
+    rebuild(settings.database_url)
     database = Database(settings.database_url)
     size = sum(map(len, messages)) / 1024
 

@@ -25,10 +25,9 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
-from slaengine.db import Database, make_engine
-from slaengine.migrate import upgrade
+from slaengine.db import Database
+from slaengine.migrate import rebuild
 from slaengine.models import (
-    Base,
     Customer,
     Organization,
     OutboxMessage,
@@ -46,20 +45,6 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 CHUNK = 20_000
 ESCALATION_ACTION = {"critical": "notify_executives", "high": "notify_management",
                      "medium": "next_tier"}
-
-
-def reset_schema(url: str) -> None:
-    """Drop everything in the benchmark database, then migrate it afresh."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    upgrade(url)
 
 
 def _chunks(rows, size=CHUNK):
@@ -167,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
 
-    reset_schema(url)
+    rebuild(url)
     database = Database(url)
     started = time.perf_counter()
     populate(database, tickets=args.tickets, open_=args.open, due=args.due)
@@ -224,9 +209,9 @@ def _bind(name):
 
 def live_latency(database: Database, tickets: int = 50, seconds: float = 20.0) -> float:
     """Run the real sweep job every 5 s and measure how late events fire."""
+    from slaengine.clock import utcnow
     from slaengine.config import load_settings
     from slaengine.scheduler import build_scheduler
-    from slaengine.clock import utcnow
 
     start = utcnow()
     with database.engine.begin() as connection:

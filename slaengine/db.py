@@ -19,6 +19,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # 64 MB of page cache (the default is 2 MB): a million tickets' indexes
+    # stay in memory, which the sweep and the queues feel.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

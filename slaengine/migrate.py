@@ -27,3 +27,25 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def rebuild(database_url: str) -> None:
+    """Drop every table of the database, then migrate it from nothing.
+
+    For test and benchmark databases only: all data is lost.
+    """
+    from sqlalchemy import text
+
+    from slaengine.db import make_engine
+    from slaengine.models import Base
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    upgrade(database_url)

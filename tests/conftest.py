@@ -16,14 +16,14 @@ from datetime import datetime
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from slaengine import tickets as ticket_service
 from slaengine.db import Database, make_engine
 from slaengine.events import Actor
-from slaengine.migrate import upgrade
+from slaengine.migrate import rebuild
 from slaengine.models import Base, Organization, Ticket, User
 from slaengine.people import create_organization, create_user
 from tests.timepoints import utc
@@ -48,23 +48,9 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
-def reset_schema(url: str) -> None:
-    """Drop everything, then build the schema through the migrations."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        if _is_postgres(url):
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    upgrade(url)
-
-
 @pytest.fixture(scope="session")
 def engine(database_url):
-    reset_schema(database_url)
+    rebuild(database_url)
     engine = make_engine(database_url)
     if engine.dialect.name == "sqlite":
         # pysqlite's own transaction handling hides SAVEPOINTs; take it over.
