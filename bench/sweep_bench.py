@@ -43,8 +43,11 @@ from slaengine.sla.sweep import due_tickets_query, run_sweep
 # at the end (which reads the real clock) sees the same world as the sweeps.
 NOW = datetime.now(UTC).replace(microsecond=0)
 CHUNK = 20_000
-ESCALATION_ACTION = {"critical": "notify_executives", "high": "notify_management",
-                     "medium": "next_tier"}
+ESCALATION_ACTION = {
+    "critical": "notify_executives",
+    "high": "notify_management",
+    "medium": "next_tier",
+}
 
 
 def _chunks(rows, size=CHUNK):
@@ -52,20 +55,56 @@ def _chunks(rows, size=CHUNK):
         yield rows[start : start + size]
 
 
-def populate(database: Database, *, tickets: int, open_: int, due: int, seed: int = 1) -> None:
+def populate(
+    database: Database, *, tickets: int, open_: int, due: int, seed: int = 1
+) -> None:
     rng = random.Random(seed)
     with database.engine.begin() as connection:
-        connection.execute(insert(Organization), [
-            {"id": 1, "name": "Bench Org", "account_tier": "standard", "region": "emea",
-             "created_at": NOW}])
-        connection.execute(insert(User), [
-            {"id": n, "email": f"agent{n}@bench.example", "name": f"Agent {n}",
-             "password_hash": "x", "role": "agent", "center": "emea", "tier": 1,
-             "languages": ["en"], "active": True, "failed_logins": 0, "created_at": NOW}
-            for n in range(1, 51)])
-        connection.execute(insert(Customer), [
-            {"id": n, "email": f"c{n}@bench.example", "name": f"C {n}", "organization_id": 1,
-             "is_organization_contact": False, "created_at": NOW} for n in range(1, 1001)])
+        connection.execute(
+            insert(Organization),
+            [
+                {
+                    "id": 1,
+                    "name": "Bench Org",
+                    "account_tier": "standard",
+                    "region": "emea",
+                    "created_at": NOW,
+                }
+            ],
+        )
+        connection.execute(
+            insert(User),
+            [
+                {
+                    "id": n,
+                    "email": f"agent{n}@bench.example",
+                    "name": f"Agent {n}",
+                    "password_hash": "x",
+                    "role": "agent",
+                    "center": "emea",
+                    "tier": 1,
+                    "languages": ["en"],
+                    "active": True,
+                    "failed_logins": 0,
+                    "created_at": NOW,
+                }
+                for n in range(1, 51)
+            ],
+        )
+        connection.execute(
+            insert(Customer),
+            [
+                {
+                    "id": n,
+                    "email": f"c{n}@bench.example",
+                    "name": f"C {n}",
+                    "organization_id": 1,
+                    "is_organization_contact": False,
+                    "created_at": NOW,
+                }
+                for n in range(1, 1001)
+            ],
+        )
     ids = list(range(1, tickets + 1))
     due_ids = set(rng.sample(ids[:open_], due))
     for block in _chunks(ids):
@@ -79,35 +118,69 @@ def populate(database: Database, *, tickets: int, open_: int, due: int, seed: in
                 deadline = NOW + timedelta(minutes=rng.uniform(1, 60 * 24 * 10))
             else:
                 deadline = None
-            ticket_rows.append({
-                "id": tid, "subject": f"Ticket {tid}", "status": "open" if is_open else "closed",
-                "priority": rng.choice(("critical", "high", "medium", "low")), "channel": "web",
-                "language": "en", "requester_id": 1 + tid % 1000, "organization_id": 1,
-                "assignee_id": 1 + tid % 50, "center": "emea", "tier": 1,
-                "escalated_to_executives": False, "tags": [], "created_at": created,
-                "updated_at": created, "next_deadline_at": deadline, "version": 1})
+            ticket_rows.append(
+                {
+                    "id": tid,
+                    "subject": f"Ticket {tid}",
+                    "status": "open" if is_open else "closed",
+                    "priority": rng.choice(("critical", "high", "medium", "low")),
+                    "channel": "web",
+                    "language": "en",
+                    "requester_id": 1 + tid % 1000,
+                    "organization_id": 1,
+                    "assignee_id": 1 + tid % 50,
+                    "center": "emea",
+                    "tier": 1,
+                    "escalated_to_executives": False,
+                    "tags": [],
+                    "created_at": created,
+                    "updated_at": created,
+                    "next_deadline_at": deadline,
+                    "version": 1,
+                }
+            )
             if not is_open:
                 continue
             for metric in ("acknowledge", "expert_engaged", "workaround", "resolution"):
                 running = metric != "acknowledge"
-                due_at = deadline + timedelta(minutes=30) if running else created + timedelta(minutes=15)
-                timer_rows.append({
-                    "ticket_id": tid, "metric": metric, "cycle": 1,
-                    "state": "running" if running else "met", "calendar": "24x7",
-                    "target_minutes": 240.0, "started_at": created,
-                    "due_at": deadline if metric == "expert_engaged" else due_at,
-                    "warn_at": (deadline - timedelta(minutes=20)) if running else None,
-                    "met_at": None if running else created + timedelta(minutes=5),
-                    "used_minutes": 0.0,
-                    # Warnings of the other timers already went out.
-                    "warning_fired_at": None if metric == "expert_engaged" else created,
-                })
+                due_at = (
+                    deadline + timedelta(minutes=30)
+                    if running
+                    else created + timedelta(minutes=15)
+                )
+                timer_rows.append(
+                    {
+                        "ticket_id": tid,
+                        "metric": metric,
+                        "cycle": 1,
+                        "state": "running" if running else "met",
+                        "calendar": "24x7",
+                        "target_minutes": 240.0,
+                        "started_at": created,
+                        "due_at": deadline if metric == "expert_engaged" else due_at,
+                        "warn_at": (deadline - timedelta(minutes=20))
+                        if running
+                        else None,
+                        "met_at": None if running else created + timedelta(minutes=5),
+                        "used_minutes": 0.0,
+                        # Warnings of the other timers already went out.
+                        "warning_fired_at": None
+                        if metric == "expert_engaged"
+                        else created,
+                    }
+                )
         # In a running system the escalation rules of tickets this old have
         # long fired: record that, so the sweep meets the steady state.
         escalation_rows = [
-            {"ticket_id": row["id"], "metric": "escalation", "cycle": 1,
-             "kind": ESCALATION_ACTION[row["priority"]], "due_at": row["created_at"],
-             "fired_at": row["created_at"], "late": False}
+            {
+                "ticket_id": row["id"],
+                "metric": "escalation",
+                "cycle": 1,
+                "kind": ESCALATION_ACTION[row["priority"]],
+                "due_at": row["created_at"],
+                "fired_at": row["created_at"],
+                "late": False,
+            }
             for row in ticket_rows
             if row["status"] == "open" and row["priority"] in ESCALATION_ACTION
         ]
@@ -136,8 +209,13 @@ def time_due_lookup(database: Database, repeats: int = 50) -> tuple[float, str]:
             connection.execute(query).all()
             samples.append(time.perf_counter() - started)
         compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
-        explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
-        plan = "\n".join(" ".join(map(str, row)) for row in connection.execute(text(explain + str(compiled))))
+        explain = (
+            "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+        )
+        plan = "\n".join(
+            " ".join(map(str, row))
+            for row in connection.execute(text(explain + str(compiled)))
+        )
     return statistics.median(samples), plan
 
 
@@ -156,49 +234,84 @@ def main() -> None:
     database = Database(url)
     started = time.perf_counter()
     populate(database, tickets=args.tickets, open_=args.open, due=args.due)
-    print(f"database: {database.engine.dialect.name}; built {args.tickets:,} tickets "
-          f"({args.open:,} open, {args.due:,} due) in {time.perf_counter() - started:.0f} s")
+    print(
+        f"database: {database.engine.dialect.name}; built {args.tickets:,} tickets "
+        f"({args.open:,} open, {args.due:,} due) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
 
     lookup, plan = time_due_lookup(database)
-    print(f"due lookup (first 500 due tickets): median {lookup * 1000:.2f} ms; plan:\n  "
-          + plan.replace("\n", "\n  "))
+    print(
+        f"due lookup (first 500 due tickets): median {lookup * 1000:.2f} ms; plan:\n  "
+        + plan.replace("\n", "\n  ")
+    )
 
     with database.session() as session:
-        snapshot = list(session.execute(select(Ticket.id, Ticket.next_deadline_at).where(
-            Ticket.next_deadline_at <= NOW)))
-        timers = list(session.execute(select(SlaTimer.id).where(
-            SlaTimer.metric == "expert_engaged",
-            SlaTimer.ticket_id.in_(select(Ticket.id).where(Ticket.next_deadline_at <= NOW)))))
+        snapshot = list(
+            session.execute(
+                select(Ticket.id, Ticket.next_deadline_at).where(
+                    Ticket.next_deadline_at <= NOW
+                )
+            )
+        )
+        timers = list(
+            session.execute(
+                select(SlaTimer.id).where(
+                    SlaTimer.metric == "expert_engaged",
+                    SlaTimer.ticket_id.in_(
+                        select(Ticket.id).where(Ticket.next_deadline_at <= NOW)
+                    ),
+                )
+            )
+        )
     timer_ids = [row[0] for row in timers]
     rates = []
     for repeat in range(args.repeats):
         seconds, swept, fired = time_sweep(database, args.batch_size)
         rates.append(swept / seconds)
-        print(f"sweep {repeat + 1}: {swept:,} due tickets, {fired:,} firings in {seconds:.2f} s "
-              f"= {swept / seconds:,.0f} tickets/s")
+        print(
+            f"sweep {repeat + 1}: {swept:,} due tickets, {fired:,} firings "
+            f"in {seconds:.2f} s "
+            f"= {swept / seconds:,.0f} tickets/s"
+        )
         restore(database, snapshot, timer_ids)
-    print(f"sweep median: {statistics.median(rates):,.0f} due tickets/s "
-          f"(batch size {args.batch_size})")
+    print(
+        f"sweep median: {statistics.median(rates):,.0f} due tickets/s "
+        f"(batch size {args.batch_size})"
+    )
     run_sweep(database, now=NOW, batch_size=args.batch_size, max_batches=10_000)
     print(f"fire latency in a live scheduler: {live_latency(database):.1f} s at most")
 
 
 def restore(database: Database, snapshot, timer_ids) -> None:
     with database.engine.begin() as connection:
-        connection.execute(SlaFiring.__table__.delete().where(
-            SlaFiring.__table__.c.metric != "escalation"))
+        connection.execute(
+            SlaFiring.__table__.delete().where(
+                SlaFiring.__table__.c.metric != "escalation"
+            )
+        )
         for table in (TicketEvent, OutboxMessage):
             connection.execute(table.__table__.delete())
         table = Ticket.__table__
         for block in _chunks(snapshot, 5000):
             connection.execute(
-                table.update().where(table.c.id == _bind("tid")).values(next_deadline_at=_bind("nd")),
-                [{"tid": tid, "nd": nd} for tid, nd in block])
+                table.update()
+                .where(table.c.id == _bind("tid"))
+                .values(next_deadline_at=_bind("nd")),
+                [{"tid": tid, "nd": nd} for tid, nd in block],
+            )
         timers = SlaTimer.__table__
         for block in _chunks(timer_ids, 5000):
-            connection.execute(timers.update().where(timers.c.id.in_(block)).values(
-                state="running", warning_fired_at=None, breach_fired_at=None,
-                breached_at=None))
+            connection.execute(
+                timers.update()
+                .where(timers.c.id.in_(block))
+                .values(
+                    state="running",
+                    warning_fired_at=None,
+                    breach_fired_at=None,
+                    breached_at=None,
+                )
+            )
 
 
 def _bind(name):
@@ -216,28 +329,54 @@ def live_latency(database: Database, tickets: int = 50, seconds: float = 20.0) -
     start = utcnow()
     with database.engine.begin() as connection:
         table = Ticket.__table__
-        ids = [row[0] for row in connection.execute(
-            select(table.c.id).where(table.c.next_deadline_at > NOW).limit(tickets))]
-        connection.execute(SlaFiring.__table__.delete().where(
-            SlaFiring.__table__.c.metric != "escalation"))
+        ids = [
+            row[0]
+            for row in connection.execute(
+                select(table.c.id).where(table.c.next_deadline_at > NOW).limit(tickets)
+            )
+        ]
+        connection.execute(
+            SlaFiring.__table__.delete().where(
+                SlaFiring.__table__.c.metric != "escalation"
+            )
+        )
         for n, tid in enumerate(ids):
             due = start + timedelta(seconds=2 + n * (seconds - 8) / tickets)
-            connection.execute(table.update().where(table.c.id == tid).values(next_deadline_at=due))
-            connection.execute(SlaTimer.__table__.update().where(
-                SlaTimer.__table__.c.ticket_id == tid,
-                SlaTimer.__table__.c.metric == "expert_engaged").values(
-                    due_at=due, warn_at=due, warning_fired_at=due, breach_fired_at=None))
-    settings = load_settings({"DATABASE_URL": database.url, "SLAENGINE_INSTANCE": tempfile.mkdtemp(),
-                              "SWEEP_INTERVAL_SECONDS": "5"})
+            connection.execute(
+                table.update().where(table.c.id == tid).values(next_deadline_at=due)
+            )
+            connection.execute(
+                SlaTimer.__table__.update()
+                .where(
+                    SlaTimer.__table__.c.ticket_id == tid,
+                    SlaTimer.__table__.c.metric == "expert_engaged",
+                )
+                .values(
+                    due_at=due, warn_at=due, warning_fired_at=due, breach_fired_at=None
+                )
+            )
+    settings = load_settings(
+        {
+            "DATABASE_URL": database.url,
+            "SLAENGINE_INSTANCE": tempfile.mkdtemp(),
+            "SWEEP_INTERVAL_SECONDS": "5",
+        }
+    )
     scheduler = build_scheduler(database, settings, blocking=False)
     scheduler.start()
     time.sleep(seconds)
     scheduler.shutdown(wait=True)
     with database.session() as session:
-        lags = [(fired - due).total_seconds() for fired, due in session.execute(
-            select(SlaFiring.fired_at, SlaFiring.due_at).where(
-                SlaFiring.ticket_id.in_(ids), SlaFiring.metric == "expert_engaged",
-                SlaFiring.kind == "breach"))]
+        lags = [
+            (fired - due).total_seconds()
+            for fired, due in session.execute(
+                select(SlaFiring.fired_at, SlaFiring.due_at).where(
+                    SlaFiring.ticket_id.in_(ids),
+                    SlaFiring.metric == "expert_engaged",
+                    SlaFiring.kind == "breach",
+                )
+            )
+        ]
     assert len(lags) == len(ids), f"only {len(lags)} of {len(ids)} fired"
     return max(lags)
 

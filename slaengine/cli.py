@@ -108,14 +108,24 @@ def _safe_url(url: str) -> str:
 @click.option("--tier", type=int, default=None, help="1, 2 or 3.")
 @click.option("--languages", default="en", help="Comma-separated ISO 639-1 codes.")
 @pass_context
-def create_user_command(context: Context, email, name, password, role, center, tier, languages):
+def create_user_command(
+    context: Context, email, name, password, role, center, tier, languages
+):
     """Create a staff account."""
     from slaengine.people import create_user
 
     codes = [code.strip() for code in languages.split(",") if code.strip()]
     with context.database.session() as session:
-        user = create_user(session, email=email, name=name, password=password, role=role,
-                           center=center, tier=tier, languages=codes)
+        user = create_user(
+            session,
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+            center=center,
+            tier=tier,
+            languages=codes,
+        )
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
@@ -131,8 +141,10 @@ def create_token_command(context: Context, email: str, name: str) -> None:
     with context.database.session() as session:
         user = find_user(session, email)
         token, plain = create_token(session, user, name=name, now=utcnow())
-        click.echo(f"API token {token.id} for {user.email} ({user.role}); "
-                   "keep it now, it is not shown again:")
+        click.echo(
+            f"API token {token.id} for {user.email} ({user.role}); "
+            "keep it now, it is not shown again:"
+        )
         click.echo(plain)
 
 
@@ -140,8 +152,9 @@ def create_token_command(context: Context, email: str, name: str) -> None:
 @click.option("--id", "token_id", type=int, default=None, help="One token.")
 @click.option("--email", default=None, help="Every token of this user.")
 @pass_context
-def revoke_token_command(context: Context, token_id: int | None,
-                         email: str | None) -> None:
+def revoke_token_command(
+    context: Context, token_id: int | None, email: str | None
+) -> None:
     """Revoke an API token by id, or every token of a user."""
     from slaengine.api_tokens import find_user, revoke_token, revoke_user_tokens
     from slaengine.clock import utcnow
@@ -182,7 +195,9 @@ def sweep(context: Context) -> None:
     from slaengine.clock import utcnow
     from slaengine.sla.sweep import run_sweep
 
-    result = run_sweep(context.database, now=utcnow(), batch_size=context.settings.sweep_batch_size)
+    result = run_sweep(
+        context.database, now=utcnow(), batch_size=context.settings.sweep_batch_size
+    )
     click.echo(f"Swept {result.tickets} due tickets, fired {result.firings} events.")
 
 

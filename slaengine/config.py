@@ -18,7 +18,6 @@ from sqlalchemy.exc import ArgumentError
 
 from slaengine.errors import ConfigError
 
-
 SMTP_SECURITY = ("none", "starttls", "ssl")
 PRIORITY_NAMES = ("critical", "high", "medium", "low")
 
@@ -74,7 +73,9 @@ class Settings:
     outbox_interval_seconds: float = 5.0
 
 
-def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _integer(
+    env: Mapping[str, str], name: str, default: int, low: int, high: int
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -220,9 +221,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("SMTP_USERNAME") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         mail_from=env.get("MAIL_FROM") or "support@localhost",
-        mail_domain=(env.get("MAIL_DOMAIN")
-                     or (env.get("MAIL_FROM") or "support@localhost").rpartition("@")[2]
-                     or "localhost"),
+        mail_domain=(
+            env.get("MAIL_DOMAIN")
+            or (env.get("MAIL_FROM") or "support@localhost").rpartition("@")[2]
+            or "localhost"
+        ),
         mail=_mail(env),
         sweep_interval_seconds=_seconds(env, "SWEEP_INTERVAL_SECONDS", 5.0),
         sweep_batch_size=_integer(env, "SWEEP_BATCH_SIZE", 2000, 1, 100_000),

@@ -29,8 +29,9 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 
 
-def build_email(session: Session, row: OutboxMessage, settings: Settings,
-                now: datetime) -> EmailMessage:
+def build_email(
+    session: Session, row: OutboxMessage, settings: Settings, now: datetime
+) -> EmailMessage:
     """The MIME message for an outbox email (see :mod:`slaengine.mail.outbound`)."""
     return outbound.build_email(session, row, settings, now)
 
@@ -58,7 +59,9 @@ def _claim_next(session, now: datetime) -> OutboxMessage | None:
     return session.scalar(query)
 
 
-def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100) -> int:
+def deliver_due(
+    database, settings: Settings, *, now: datetime, limit: int = 100
+) -> int:
     """Send up to ``limit`` due messages, one transaction each.
 
     Each message is marked sent (or rescheduled) and committed right after
@@ -83,8 +86,12 @@ def deliver_due(database, settings: Settings, *, now: datetime, limit: int = 100
                 continue
             row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
             sent += 1
-            logger.info("event=outbox.sent ticket=#%s to=%s subject=%r",
-                        row.ticket_id, row.recipient, row.subject)
+            logger.info(
+                "event=outbox.sent ticket=#%s to=%s subject=%r",
+                row.ticket_id,
+                row.recipient,
+                row.subject,
+            )
     return sent
 
 
@@ -93,9 +100,18 @@ def _schedule_retry(row: OutboxMessage, exc: Exception, now: datetime) -> None:
     row.last_error = f"{type(exc).__name__}: {exc}"
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "dead"
-        logger.error("event=outbox.dead ticket=#%s to=%s error=%s",
-                     row.ticket_id, row.recipient, row.last_error)
+        logger.error(
+            "event=outbox.dead ticket=#%s to=%s error=%s",
+            row.ticket_id,
+            row.recipient,
+            row.last_error,
+        )
         return
     row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
-    logger.warning("event=outbox.retry ticket=#%s to=%s attempt=%d error=%s",
-                   row.ticket_id, row.recipient, row.attempts, row.last_error)
+    logger.warning(
+        "event=outbox.retry ticket=#%s to=%s attempt=%d error=%s",
+        row.ticket_id,
+        row.recipient,
+        row.attempts,
+        row.last_error,
+    )

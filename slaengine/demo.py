@@ -15,8 +15,7 @@ import pytz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from slaengine import escalation
-from slaengine import sla
+from slaengine import escalation, sla
 from slaengine import tickets as ticket_service
 from slaengine.clock import utcnow
 from slaengine.events import Actor
@@ -30,8 +29,22 @@ DEMO_PASSWORD = "slaengine-demo"
 
 STAFF = [
     # (email, name, role, center, tier, languages)
-    ("cco@example.com", "Grace Okafor (Chief Customer Officer)", "executive", None, None, "en"),
-    ("vp.technical@example.com", "Henrik Dahl (VP Technical Services)", "executive", None, None, "en,de"),
+    (
+        "cco@example.com",
+        "Grace Okafor (Chief Customer Officer)",
+        "executive",
+        None,
+        None,
+        "en",
+    ),
+    (
+        "vp.technical@example.com",
+        "Henrik Dahl (VP Technical Services)",
+        "executive",
+        None,
+        None,
+        "en,de",
+    ),
     ("admin@example.com", "Ada Admin", "admin", None, None, "en"),
     ("lead.austin@example.com", "Maria Lopez", "lead", "americas", 2, "en,es"),
     ("lead.dublin@example.com", "Siobhan Byrne", "lead", "emea", 2, "en,de"),
@@ -71,16 +84,43 @@ ORGANIZATIONS = [
 ]
 
 SUBJECTS = {
-    "critical": ["Production API returning 503 for all customers", "Payment processing down",
-                 "Database cluster unreachable after failover", "Login outage for every user"],
-    "high": ["Checkout latency above 10 seconds", "Reports failing for one region",
-             "Webhook deliveries delayed by an hour", "Search index not updating"],
-    "medium": ["Export to CSV drops the last column", "Dashboard widget shows wrong totals",
-               "Email notifications arrive twice", "SSO login asks for password again"],
-    "low": ["How do I add a second admin?", "Feature request: dark mode",
-            "Question about API rate limits", "Invoice address change"],
+    "critical": [
+        "Production API returning 503 for all customers",
+        "Payment processing down",
+        "Database cluster unreachable after failover",
+        "Login outage for every user",
+    ],
+    "high": [
+        "Checkout latency above 10 seconds",
+        "Reports failing for one region",
+        "Webhook deliveries delayed by an hour",
+        "Search index not updating",
+    ],
+    "medium": [
+        "Export to CSV drops the last column",
+        "Dashboard widget shows wrong totals",
+        "Email notifications arrive twice",
+        "SSO login asks for password again",
+    ],
+    "low": [
+        "How do I add a second admin?",
+        "Feature request: dark mode",
+        "Question about API rate limits",
+        "Invoice address change",
+    ],
 }
-FIRST_NAMES = ["Alex", "Jordan", "Sofia", "Lukas", "Camille", "Hiro", "Mei", "Noah", "Ines", "Ravi"]
+FIRST_NAMES = [
+    "Alex",
+    "Jordan",
+    "Sofia",
+    "Lukas",
+    "Camille",
+    "Hiro",
+    "Mei",
+    "Noah",
+    "Ines",
+    "Ravi",
+]
 
 
 def has_data(session: Session) -> bool:
@@ -89,8 +129,16 @@ def has_data(session: Session) -> bool:
 
 def _load_staff(session: Session) -> list[User]:
     return [
-        create_user(session, email=email, name=name, password=DEMO_PASSWORD, role=role,
-                    center=center, tier=tier, languages=langs.split(","))
+        create_user(
+            session,
+            email=email,
+            name=name,
+            password=DEMO_PASSWORD,
+            role=role,
+            center=center,
+            tier=tier,
+            languages=langs.split(","),
+        )
         for email, name, role, center, tier, langs in STAFF
     ]
 
@@ -114,17 +162,26 @@ def _play(session, rng, ticket, agents, created: datetime, now: datetime) -> Non
     minutes = sla.targets_for(ticket).minutes
     # Older tickets are mostly done; the open backlog is recent.
     weights = [3, 2, 3, 2, 2] if now - created < timedelta(days=2) else [1, 1, 6, 8, 1]
-    steps = rng.choices(["acknowledged", "pending", "solved", "closed", "working"],
-                        weights=weights)[0]
+    steps = rng.choices(
+        ["acknowledged", "pending", "solved", "closed", "working"], weights=weights
+    )[0]
     local = [a for a in agents if a.center == ticket.center and a.tier] or agents
     agent = rng.choice([a for a in local if a.tier == 1] or local)
     actor = Actor.for_user(agent)
-    acknowledged = _after(ticket, created, minutes["acknowledge"] * rng.uniform(0.2, 1.3))
+    acknowledged = _after(
+        ticket, created, minutes["acknowledge"] * rng.uniform(0.2, 1.3)
+    )
     if acknowledged >= now:
         return
     ticket_service.assign(session, ticket, agent, actor=actor, now=acknowledged)
-    ticket_service.add_message(session, ticket, body="Thanks for reporting this. We are looking into it now.",
-                               public=True, actor=actor, now=acknowledged + timedelta(seconds=30))
+    ticket_service.add_message(
+        session,
+        ticket,
+        body="Thanks for reporting this. We are looking into it now.",
+        public=True,
+        actor=actor,
+        now=acknowledged + timedelta(seconds=30),
+    )
     if steps == "acknowledged":
         return
     engaged = _after(ticket, created, minutes["expert_engaged"] * rng.uniform(0.3, 1.2))
@@ -133,26 +190,60 @@ def _play(session, rng, ticket, agents, created: datetime, now: datetime) -> Non
         return
     if steps == "working":
         expert = rng.choice([a for a in local if (a.tier or 0) >= 2] or local)
-        ticket_service.change_tier(session, ticket, 2, actor=actor,
-                                   reason="Needs product expertise", now=engaged)
-        ticket_service.add_message(session, ticket, body="Reproduced; collecting logs.", public=False,
-                                   actor=Actor.for_user(expert), now=engaged + timedelta(minutes=2))
+        ticket_service.change_tier(
+            session,
+            ticket,
+            2,
+            actor=actor,
+            reason="Needs product expertise",
+            now=engaged,
+        )
+        ticket_service.add_message(
+            session,
+            ticket,
+            body="Reproduced; collecting logs.",
+            public=False,
+            actor=Actor.for_user(expert),
+            now=engaged + timedelta(minutes=2),
+        )
         return
-    ticket_service.add_message(session, ticket, body="Could you send us the request IDs?", public=True,
-                               actor=actor, set_status="pending", now=engaged)
+    ticket_service.add_message(
+        session,
+        ticket,
+        body="Could you send us the request IDs?",
+        public=True,
+        actor=actor,
+        set_status="pending",
+        now=engaged,
+    )
     if steps == "pending":
         return
     answered = engaged + (now - engaged) * rng.uniform(0.05, 0.2)
-    ticket_service.add_message(session, ticket, body="Here are the request IDs.", public=True,
-                               actor=Actor.for_customer(ticket.requester), now=answered)
+    ticket_service.add_message(
+        session,
+        ticket,
+        body="Here are the request IDs.",
+        public=True,
+        actor=Actor.for_customer(ticket.requester),
+        now=answered,
+    )
     solved = _after(ticket, answered, minutes["workaround"] * rng.uniform(0.3, 0.9))
     if solved >= now:
         return
-    ticket_service.mark_workaround(session, ticket, actor=actor, note="Retry with backoff", now=solved)
-    ticket_service.change_status(session, ticket, "solved", actor=actor, now=solved + timedelta(minutes=2))
+    ticket_service.mark_workaround(
+        session, ticket, actor=actor, note="Retry with backoff", now=solved
+    )
+    ticket_service.change_status(
+        session, ticket, "solved", actor=actor, now=solved + timedelta(minutes=2)
+    )
     if steps == "closed" and solved + timedelta(days=2) < now:
-        ticket_service.change_status(session, ticket, "closed", actor=Actor.system(),
-                                     now=solved + timedelta(days=2))
+        ticket_service.change_status(
+            session,
+            ticket,
+            "closed",
+            actor=Actor.system(),
+            now=solved + timedelta(days=2),
+        )
 
 
 def _evening_in_austin(now: datetime) -> datetime:
@@ -160,7 +251,9 @@ def _evening_in_austin(now: datetime) -> datetime:
     zone = pytz.timezone("America/Chicago")
     day = now.astimezone(zone).date()
     while True:
-        opened = zone.localize(datetime.combine(day, time(19, 30))).astimezone(now.tzinfo)
+        opened = zone.localize(datetime.combine(day, time(19, 30))).astimezone(
+            now.tzinfo
+        )
         if opened <= now - timedelta(hours=3):
             return opened
         day -= timedelta(days=1)
@@ -175,20 +268,34 @@ def _play_follow_the_sun(session: Session, staff: list[User], customer, now: dat
     """
     opened = _evening_in_austin(now)
     ticket = ticket_service.create_ticket(
-        session, subject="Payment processing down for all stores",
+        session,
+        subject="Payment processing down for all stores",
         description="Every card payment fails with a gateway timeout since 19:25.",
-        priority="critical", requester_email=customer.email,
-        organization=customer.organization, channel="phone", now=opened,
+        priority="critical",
+        requester_email=customer.email,
+        organization=customer.organization,
+        channel="phone",
+        now=opened,
     )
-    first = ticket.assignee or next(u for u in staff if u.center == "americas" and u.tier == 1)
+    first = ticket.assignee or next(
+        u for u in staff if u.center == "americas" and u.tier == 1
+    )
     ticket_service.add_message(
-        session, ticket, body="We are on it: the payment gateway team is paged.",
-        public=True, actor=Actor.for_user(first), now=opened + timedelta(minutes=5),
+        session,
+        ticket,
+        body="We are on it: the payment gateway team is paged.",
+        public=True,
+        actor=Actor.for_user(first),
+        now=opened + timedelta(minutes=5),
     )
     hand_off_due(session, now=opened + timedelta(minutes=30))
-    singapore = ticket.assignee or next(u for u in staff if u.center == "apac" and u.tier == 1)
+    singapore = ticket.assignee or next(
+        u for u in staff if u.center == "apac" and u.tier == 1
+    )
     escalation.escalate(
-        session, ticket, actor=Actor.for_user(singapore),
+        session,
+        ticket,
+        actor=Actor.for_user(singapore),
         reason="Gateway logs show a certificate problem: needs tier 2",
         now=opened + timedelta(minutes=40),
     )
@@ -196,26 +303,42 @@ def _play_follow_the_sun(session: Session, staff: list[User], customer, now: dat
     return ticket
 
 
-def load_demo(session: Session, *, tickets: int = 200, now: datetime | None = None, seed: int = 7) -> str:
+def load_demo(
+    session: Session, *, tickets: int = 200, now: datetime | None = None, seed: int = 7
+) -> str:
     """Create the demo staff, organizations, customers and ``tickets`` tickets."""
     now = now or utcnow()
     rng = random.Random(seed)
     staff = _load_staff(session)
     agents = [u for u in staff if u.role in ("agent", "lead")]
     organizations = [
-        create_organization(session, name=name, account_tier=tier, region=region, country=country,
-                            language=language, email_domain=domain)
+        create_organization(
+            session,
+            name=name,
+            account_tier=tier,
+            region=region,
+            country=country,
+            language=language,
+            email_domain=domain,
+        )
         for name, tier, region, country, language, domain in ORGANIZATIONS
     ]
     customers = [
-        get_or_create_customer(session, email=f"{first.lower()}@{org.email_domain}",
-                               name=f"{first} ({org.name})", organization=org)
-        for org in organizations for first in rng.sample(FIRST_NAMES, 3)
+        get_or_create_customer(
+            session,
+            email=f"{first.lower()}@{org.email_domain}",
+            name=f"{first} ({org.name})",
+            organization=org,
+        )
+        for org in organizations
+        for first in rng.sample(FIRST_NAMES, 3)
     ]
     # The scripted story is the first of the tickets, so the clock's hand-off
     # at its 20:00 moves only this ticket.
     if tickets:
-        northwind = next(c for c in customers if c.organization.name == "Northwind Energy")
+        northwind = next(
+            c for c in customers if c.organization.name == "Northwind Energy"
+        )
         _play_follow_the_sun(session, staff, northwind, now)
     weights = {"critical": 1, "high": 3, "medium": 5, "low": 3}
     for _ in range(max(tickets - 1, 0)):
@@ -223,14 +346,21 @@ def load_demo(session: Session, *, tickets: int = 200, now: datetime | None = No
         customer = rng.choice(customers)
         created = now - timedelta(minutes=rng.uniform(5, 60 * 24 * 21))
         ticket = ticket_service.create_ticket(
-            session, subject=rng.choice(SUBJECTS[priority]),
+            session,
+            subject=rng.choice(SUBJECTS[priority]),
             description="Describe what happened, when it started and who is affected.",
-            priority=priority, requester_email=customer.email, organization=customer.organization,
-            channel=rng.choice(["web", "email", "api"]), now=created,
+            priority=priority,
+            requester_email=customer.email,
+            organization=customer.organization,
+            channel=rng.choice(["web", "email", "api"]),
+            now=created,
         )
         _play(session, rng, ticket, agents, created, now)
     for _ in range(tickets // 100 + 2):
         if not sweep_batch(session, now=now, batch_size=500).tickets:
             break
-    return (f"Demo data loaded: {len(staff)} staff, {len(organizations)} organizations, "
-            f"{len(customers)} customers, {tickets} tickets. Staff password: {DEMO_PASSWORD}")
+    return (
+        f"Demo data loaded: {len(staff)} staff, {len(organizations)} organizations, "
+        f"{len(customers)} customers, {tickets} tickets. "
+        f"Staff password: {DEMO_PASSWORD}"
+    )

@@ -287,8 +287,14 @@ def _notify_executives(session, ticket, *, actor, reason, now, rule=None) -> Non
         ],
         now=now,
     )
-    _tell_webhooks(session, ticket, before=(ticket.tier, False), actor=actor,
-                   reason=reason, now=now)
+    _tell_webhooks(
+        session,
+        ticket,
+        before=(ticket.tier, False),
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     logger.info(
         "event=escalation.executives ticket=%s event_id=%s", ticket.reference, event.id
     )
@@ -359,8 +365,14 @@ def _next_tier(session, ticket, *, actor, reason, now, rule=None) -> None:
         ],
         now=now,
     )
-    _tell_webhooks(session, ticket, before=(before, ticket.escalated_to_executives),
-                   actor=actor, reason=reason, now=now)
+    _tell_webhooks(
+        session,
+        ticket,
+        before=(before, ticket.escalated_to_executives),
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     logger.info(
         "event=escalation.tier ticket=%s from=%s to=%s",
         ticket.reference,
@@ -507,9 +519,7 @@ def request_escalation(
         cause=f"escalation-request:{ticket.id}:event{event.id}",
         recipients=staff_emails(session, center=ticket.center, roles=("lead",)),
         headline="Customer asks for escalation",
-        lines=[
-            f"What happened: {actor.name} asked for an escalation: {reason}."
-        ],
+        lines=[f"What happened: {actor.name} asked for an escalation: {reason}."],
         now=now,
     )
     if _targets_of(ticket).escalation.action == "customer_request" and ticket.tier < 3:

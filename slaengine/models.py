@@ -210,7 +210,9 @@ class Message(Base):
     __table_args__ = (
         # The per-sender rate limit on inbound mail counts recent messages.
         Index("ix_message_author_customer_created", "author_customer_id", "created_at"),
-        CheckConstraint(_in("author_type", ("customer", "agent", "system")), name="author"),
+        CheckConstraint(
+            _in("author_type", ("customer", "agent", "system")), name="author"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

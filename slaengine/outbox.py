@@ -29,7 +29,9 @@ def enqueue_email(
     headers: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
     """Queue one email; returns None if this cause already queued it."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+    if session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
         return None
     message = OutboxMessage(
         dedupe_key=dedupe_key,
@@ -46,7 +48,9 @@ def enqueue_email(
     return message
 
 
-def staff_emails(session: Session, *, center: str | None, roles: Iterable[str]) -> list[str]:
+def staff_emails(
+    session: Session, *, center: str | None, roles: Iterable[str]
+) -> list[str]:
     """Active staff of ``center`` (any center if None) with one of ``roles``."""
     query = select(User.email).where(User.active.is_(True), User.role.in_(tuple(roles)))
     if center is not None:

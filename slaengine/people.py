@@ -26,8 +26,9 @@ def normalize_email(address: str, *, field: str = "email") -> str:
     try:
         result = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(f"{field}: {address!r} is not a valid email address: {exc}",
-                           field=field) from None
+        raise InvalidInput(
+            f"{field}: {address!r} is not a valid email address: {exc}", field=field
+        ) from None
     return result.normalized.lower()
 
 
@@ -44,14 +45,18 @@ def check_language(language: str | None, *, field: str = "language") -> str | No
 
 def find_organization(session: Session, name: str) -> Organization | None:
     return session.scalar(
-        select(Organization).where(func.lower(Organization.name) == name.strip().lower())
+        select(Organization).where(
+            func.lower(Organization.name) == name.strip().lower()
+        )
     )
 
 
 def organization_for_email(session: Session, email: str) -> Organization | None:
     """The organization whose email domain matches the address, if any."""
     domain = email.rpartition("@")[2].lower()
-    return session.scalar(select(Organization).where(Organization.email_domain == domain))
+    return session.scalar(
+        select(Organization).where(Organization.email_domain == domain)
+    )
 
 
 def create_organization(
@@ -94,7 +99,9 @@ def create_organization(
 
 
 def find_customer(session: Session, email: str) -> Customer | None:
-    return session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
+    return session.scalar(
+        select(Customer).where(Customer.email == email.strip().lower())
+    )
 
 
 def get_or_create_customer(
@@ -133,8 +140,9 @@ def _check_staff_fields(
     from slaengine.routing.centers import default_centers
 
     if role not in ROLES:
-        raise InvalidInput(f"role: unknown role {role!r} (one of {', '.join(ROLES)})",
-                           field="role")
+        raise InvalidInput(
+            f"role: unknown role {role!r} (one of {', '.join(ROLES)})", field="role"
+        )
     if center is not None and center not in default_centers():
         raise InvalidInput(
             f"center: unknown center {center!r} "

@@ -87,16 +87,32 @@ def run_job(job: Job, database: Database, settings: Settings) -> None:
         logger.exception("event=scheduler.job_failed job=%s", job.id)
     with database.session() as session:
         row = session.get(SchedulerRun, job.id) or SchedulerRun(job_id=job.id)
-        row.last_started_at, row.last_finished_at, row.last_error = started, utcnow(), error
+        row.last_started_at, row.last_finished_at, row.last_error = (
+            started,
+            utcnow(),
+            error,
+        )
         session.add(row)
 
 
-def build_scheduler(database: Database, settings: Settings, *, blocking: bool) -> BaseScheduler:
-    scheduler = BlockingScheduler(timezone="UTC") if blocking else BackgroundScheduler(timezone="UTC")
+def build_scheduler(
+    database: Database, settings: Settings, *, blocking: bool
+) -> BaseScheduler:
+    scheduler = (
+        BlockingScheduler(timezone="UTC")
+        if blocking
+        else BackgroundScheduler(timezone="UTC")
+    )
     for job in jobs(settings):
         scheduler.add_job(
-            run_job, "interval", seconds=job.seconds, args=(job, database, settings),
-            id=job.id, replace_existing=True, max_instances=1, coalesce=True,
+            run_job,
+            "interval",
+            seconds=job.seconds,
+            args=(job, database, settings),
+            id=job.id,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
             next_run_time=utcnow(),
         )
     return scheduler

@@ -21,7 +21,15 @@ from slaengine import sla
 from slaengine.clock import utcnow
 from slaengine.errors import InvalidInput, InvalidTransition, NotFound, StaleVersion
 from slaengine.events import Actor, record_event
-from slaengine.models import CHANNELS, PRIORITIES, Customer, Message, Organization, Ticket, User
+from slaengine.models import (
+    CHANNELS,
+    PRIORITIES,
+    Customer,
+    Message,
+    Organization,
+    Ticket,
+    User,
+)
 from slaengine.people import check_language, get_or_create_customer
 from slaengine.routing import route_ticket
 from slaengine.routing.assignment import assign_automatically
@@ -76,7 +84,9 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         raise StaleVersion(ticket.id, expected_version, ticket.version)
 
 
-def _touch(session: Session, ticket: Ticket, now: datetime, *, is_new: bool = False) -> None:
+def _touch(
+    session: Session, ticket: Ticket, now: datetime, *, is_new: bool = False
+) -> None:
     """Stamp the change, re-evaluate the SLA and write, guarding the version."""
     ticket.updated_at = now
     if not is_new:
@@ -143,8 +153,15 @@ def create_ticket(
         session, email=requester_email, name=requester_name, organization=organization
     )
     organization = organization or customer.organization
-    language = language or customer.language or (organization and organization.language) or "en"
-    route = route_ticket(priority, organization.region if organization else None, language, now)
+    language = (
+        language
+        or customer.language
+        or (organization and organization.language)
+        or "en"
+    )
+    route = route_ticket(
+        priority, organization.region if organization else None, language, now
+    )
 
     ticket = Ticket(
         subject=subject,
@@ -184,16 +201,27 @@ def create_ticket(
         actor,
         "created",
         at=now,
-        after={"status": "new", "priority": priority, "center": route.center, "tier": 1},
-        data={"route": route.reason, "channel": channel,
-              "follow_up_of": follow_up_of.id if follow_up_of else None},
+        after={
+            "status": "new",
+            "priority": priority,
+            "center": route.center,
+            "tier": 1,
+        },
+        data={
+            "route": route.reason,
+            "channel": channel,
+            "follow_up_of": follow_up_of.id if follow_up_of else None,
+        },
     )
     assign_automatically(session, ticket, now=now)
     _touch(session, ticket, now, is_new=True)
     enqueue_webhooks(session, ticket, "ticket.created", {"channel": channel}, now)
     logger.info(
         "event=ticket.created ticket=%s priority=%s center=%s channel=%s",
-        ticket.reference, priority, route.center, channel,
+        ticket.reference,
+        priority,
+        route.center,
+        channel,
     )
     return ticket
 
@@ -227,11 +255,15 @@ def add_message(
     _check_version(ticket, expected_version)
     body = _check_text(body, "body", MAX_BODY)
     if not public and not actor.is_staff:
-        raise InvalidInput("public: only staff can write internal notes", field="public")
+        raise InvalidInput(
+            "public: only staff can write internal notes", field="public"
+        )
     if ticket.status == "closed":
         raise InvalidTransition("closed", "open")
     if set_status is not None:
-        check_transition("open" if ticket.status == "new" else ticket.status, set_status)
+        check_transition(
+            "open" if ticket.status == "new" else ticket.status, set_status
+        )
     message = Message(
         ticket_id=ticket.id,
         public=public,
@@ -247,7 +279,11 @@ def add_message(
     session.add(message)
     session.flush()
     record_event(
-        session, ticket, actor, "reply" if public else "note", at=now,
+        session,
+        ticket,
+        actor,
+        "reply" if public else "note",
+        at=now,
         data={"message_id": message.id, "author_type": message.author_type},
     )
     if actor.is_staff and public and ticket.status == "new":
@@ -260,7 +296,9 @@ def add_message(
     return message
 
 
-def _set_status(session: Session, ticket: Ticket, status: str, actor: Actor, now: datetime) -> None:
+def _set_status(
+    session: Session, ticket: Ticket, status: str, actor: Actor, now: datetime
+) -> None:
     check_transition(ticket.status, status)
     before = ticket.status
     ticket.status = status
@@ -270,16 +308,32 @@ def _set_status(session: Session, ticket: Ticket, status: str, actor: Actor, now
         ticket.closed_at = now
     elif before == "solved":
         ticket.solved_at = None
-    record_event(session, ticket, actor, "status", at=now, field="status",
-                 before=before, after=status)
-    enqueue_webhooks(session, ticket, "ticket.status_changed",
-                     {"from": before, "to": status}, now)
-    logger.info("event=ticket.status ticket=%s from=%s to=%s", ticket.reference, before, status)
+    record_event(
+        session,
+        ticket,
+        actor,
+        "status",
+        at=now,
+        field="status",
+        before=before,
+        after=status,
+    )
+    enqueue_webhooks(
+        session, ticket, "ticket.status_changed", {"from": before, "to": status}, now
+    )
+    logger.info(
+        "event=ticket.status ticket=%s from=%s to=%s", ticket.reference, before, status
+    )
 
 
 def change_status(
-    session: Session, ticket: Ticket, status: str, *, actor: Actor,
-    expected_version: int | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    status: str,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """Move the ticket through the status machine (a no-op if unchanged)."""
     now = now or utcnow()
@@ -292,8 +346,13 @@ def change_status(
 
 
 def change_priority(
-    session: Session, ticket: Ticket, priority: str, *, actor: Actor,
-    expected_version: int | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    priority: str,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """Change the priority; the SLA targets are recomputed from the start."""
     now = now or utcnow()
@@ -302,41 +361,75 @@ def change_priority(
     if priority == ticket.priority:
         return ticket
     before, ticket.priority = ticket.priority, priority
-    record_event(session, ticket, actor, "priority", at=now, field="priority",
-                 before=before, after=priority)
+    record_event(
+        session,
+        ticket,
+        actor,
+        "priority",
+        at=now,
+        field="priority",
+        before=before,
+        after=priority,
+    )
     _touch(session, ticket, now)
-    logger.info("event=ticket.priority ticket=%s from=%s to=%s", ticket.reference, before, priority)
+    logger.info(
+        "event=ticket.priority ticket=%s from=%s to=%s",
+        ticket.reference,
+        before,
+        priority,
+    )
     return ticket
 
 
 def assign(
-    session: Session, ticket: Ticket, assignee: User | None, *, actor: Actor,
-    expected_version: int | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    assignee: User | None,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """Give the ticket to a staff member, or take it back to the queue."""
     now = now or utcnow()
     _check_version(ticket, expected_version)
     if assignee is not None and not assignee.active:
-        raise InvalidInput(f"assignee: {assignee.email} is not an active user", field="assignee")
+        raise InvalidInput(
+            f"assignee: {assignee.email} is not an active user", field="assignee"
+        )
     new_id = assignee.id if assignee else None
     if new_id == ticket.assignee_id:
         return ticket
     before = ticket.assignee_id
     ticket.assignee = assignee
     record_event(
-        session, ticket, actor, "assignee", at=now, field="assignee",
-        before=before, after=new_id,
-        data={"assignee_tier": assignee.tier if assignee else None,
-              "assignee_role": assignee.role if assignee else None,
-              "assignee_name": assignee.name if assignee else None},
+        session,
+        ticket,
+        actor,
+        "assignee",
+        at=now,
+        field="assignee",
+        before=before,
+        after=new_id,
+        data={
+            "assignee_tier": assignee.tier if assignee else None,
+            "assignee_role": assignee.role if assignee else None,
+            "assignee_name": assignee.name if assignee else None,
+        },
     )
     _touch(session, ticket, now)
     return ticket
 
 
 def change_tier(
-    session: Session, ticket: Ticket, tier: int, *, actor: Actor, reason: str = "",
-    expected_version: int | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    tier: int,
+    *,
+    actor: Actor,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """Move the ticket to another tier; moving up starts a tier response timer."""
     now = now or utcnow()
@@ -347,31 +440,57 @@ def change_tier(
         return ticket
     before, ticket.tier = ticket.tier, tier
     kind = "escalated" if tier > before else "tier"
-    record_event(session, ticket, actor, kind, at=now, field="tier",
-                 before=before, after=tier, data={"reason": reason})
+    record_event(
+        session,
+        ticket,
+        actor,
+        kind,
+        at=now,
+        field="tier",
+        before=before,
+        after=tier,
+        data={"reason": reason},
+    )
     _touch(session, ticket, now)
-    logger.info("event=ticket.tier ticket=%s from=%s to=%s reason=%r",
-                ticket.reference, before, tier, reason)
+    logger.info(
+        "event=ticket.tier ticket=%s from=%s to=%s reason=%r",
+        ticket.reference,
+        before,
+        tier,
+        reason,
+    )
     return ticket
 
 
 def mark_workaround(
-    session: Session, ticket: Ticket, *, actor: Actor, note: str = "",
-    expected_version: int | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """Record that the customer has a workaround: meets the workaround timer."""
     now = now or utcnow()
     _check_version(ticket, expected_version)
     if not actor.is_staff:
-        raise InvalidInput("only staff can mark a workaround provided", field="workaround")
+        raise InvalidInput(
+            "only staff can mark a workaround provided", field="workaround"
+        )
     record_event(session, ticket, actor, "workaround", at=now, data={"note": note})
     _touch(session, ticket, now)
     return ticket
 
 
 def set_tags(
-    session: Session, ticket: Ticket, tags: Sequence[str], *, actor: Actor,
-    expected_version: int | None = None, now: datetime | None = None,
+    session: Session,
+    ticket: Ticket,
+    tags: Sequence[str],
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     now = now or utcnow()
     _check_version(ticket, expected_version)
@@ -379,21 +498,41 @@ def set_tags(
     if clean == list(ticket.tags):
         return ticket
     before, ticket.tags = list(ticket.tags), clean
-    record_event(session, ticket, actor, "tags", at=now, field="tags", before=before, after=clean)
+    record_event(
+        session, ticket, actor, "tags", at=now, field="tags", before=before, after=clean
+    )
     _touch(session, ticket, now)
     return ticket
 
 
 def open_follow_up(
-    session: Session, closed: Ticket, *, body: str, customer: Customer,
-    channel: str = "email", email_message_id: str | None = None, now: datetime | None = None,
+    session: Session,
+    closed: Ticket,
+    *,
+    body: str,
+    customer: Customer,
+    channel: str = "email",
+    email_message_id: str | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """A customer wrote on a closed ticket: open a new one linked to it."""
     now = now or utcnow()
-    subject = closed.subject if closed.subject.lower().startswith("follow-up") else f"Follow-up: {closed.subject}"
+    subject = (
+        closed.subject
+        if closed.subject.lower().startswith("follow-up")
+        else f"Follow-up: {closed.subject}"
+    )
     return create_ticket(
-        session, subject=subject[:MAX_SUBJECT], description=body, priority=closed.priority,
-        requester_email=customer.email, requester_name=customer.name,
-        organization=closed.organization, language=closed.language, channel=channel,
-        follow_up_of=closed, email_message_id=email_message_id, now=now,
+        session,
+        subject=subject[:MAX_SUBJECT],
+        description=body,
+        priority=closed.priority,
+        requester_email=customer.email,
+        requester_name=customer.name,
+        organization=closed.organization,
+        language=closed.language,
+        channel=channel,
+        follow_up_of=closed,
+        email_message_id=email_message_id,
+        now=now,
     )

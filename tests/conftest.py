@@ -71,8 +71,11 @@ def db_session(engine) -> Iterator[Session]:
     """A session whose commits stay inside a transaction rolled back after."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+    session = Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+    )
     yield session
     session.close()
     outer.rollback()
@@ -108,8 +111,12 @@ def make_organization(db_session):
 
     def make(**overrides) -> Organization:
         n = next(counter)
-        values = {"name": f"Org {n}", "account_tier": "standard", "region": "emea",
-                  "email_domain": f"org{n}.example"}
+        values = {
+            "name": f"Org {n}",
+            "account_tier": "standard",
+            "region": "emea",
+            "email_domain": f"org{n}.example",
+        }
         values.update(overrides)
         return create_organization(db_session, **values)
 
@@ -122,9 +129,15 @@ def make_user(db_session):
 
     def make(**overrides) -> User:
         n = next(counter)
-        values = {"email": f"agent{n}@support.example", "name": f"Agent {n}",
-                  "password": "correct horse", "role": "agent", "center": "emea", "tier": 1,
-                  "languages": ["en"]}
+        values = {
+            "email": f"agent{n}@support.example",
+            "name": f"Agent {n}",
+            "password": "correct horse",
+            "role": "agent",
+            "center": "emea",
+            "tier": 1,
+            "languages": ["en"],
+        }
         values.update(overrides)
         return create_user(db_session, **values)
 
@@ -134,11 +147,16 @@ def make_user(db_session):
 @pytest.fixture
 def make_ticket(db_session):
     def make(*, now: datetime | None = None, **overrides) -> Ticket:
-        values = {"subject": "Checkout is slow", "description": "Pages take 20 s to load.",
-                  "priority": "medium", "requester_email": "pat@customer.example"}
+        values = {
+            "subject": "Checkout is slow",
+            "description": "Pages take 20 s to load.",
+            "priority": "medium",
+            "requester_email": "pat@customer.example",
+        }
         values.update(overrides)
-        return ticket_service.create_ticket(db_session, now=now or utc(2026, 12, 2, 10, 0),
-                                            **values)
+        return ticket_service.create_ticket(
+            db_session, now=now or utc(2026, 12, 2, 10, 0), **values
+        )
 
     return make
 
@@ -177,8 +195,9 @@ def app(database, tmp_path):
     """The web app on the committing database, errors raised (TESTING)."""
     from web import create_app
 
-    return create_app({"TESTING": True, "DATABASE": database,
-                       "SLAENGINE_INSTANCE": str(tmp_path)})
+    return create_app(
+        {"TESTING": True, "DATABASE": database, "SLAENGINE_INSTANCE": str(tmp_path)}
+    )
 
 
 @pytest.fixture
@@ -223,9 +242,15 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

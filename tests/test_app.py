@@ -10,8 +10,9 @@ from web import create_app
 
 @pytest.fixture
 def app(database, tmp_path):
-    return create_app({"TESTING": True, "DATABASE": database,
-                       "SLAENGINE_INSTANCE": str(tmp_path)})
+    return create_app(
+        {"TESTING": True, "DATABASE": database, "SLAENGINE_INSTANCE": str(tmp_path)}
+    )
 
 
 def test_factory_builds_independent_apps_with_a_persistent_secret(database, tmp_path):
@@ -37,13 +38,21 @@ def test_healthz_sees_the_scheduler_once_its_sweep_has_run(app, database):
     body = app.test_client().get("/healthz").json
     assert body["scheduler"]["running"] is True
     assert set(body["scheduler"]["jobs"]) == {
-        "sla-sweep", "outbox-delivery", "follow-the-sun", "mail-intake"}
+        "sla-sweep",
+        "outbox-delivery",
+        "follow-the-sun",
+        "mail-intake",
+    }
     assert body["scheduler"]["jobs"]["sla-sweep"]["last_error"] is None
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path):
-    app = create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-                      "SLAENGINE_INSTANCE": str(tmp_path)})
+    app = create_app(
+        {
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "SLAENGINE_INSTANCE": str(tmp_path),
+        }
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"

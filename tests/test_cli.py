@@ -30,15 +30,36 @@ def users(database):
 
 
 def test_create_user_stores_a_hashed_password(cli, database):
-    result = cli("create-user", "--email", "Nina@Support.Example", "--name", "Nina",
-                 "--password", "s3cret-pass", "--role", "lead", "--center", "emea",
-                 "--tier", "2", "--languages", "en,de")
+    result = cli(
+        "create-user",
+        "--email",
+        "Nina@Support.Example",
+        "--name",
+        "Nina",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "lead",
+        "--center",
+        "emea",
+        "--tier",
+        "2",
+        "--languages",
+        "en,de",
+    )
     assert result.exit_code == 0, result.output
     nina = users(database)["nina@support.example"]
-    assert (nina.role, nina.center, nina.tier, nina.languages) == ("lead", "emea", 2, ["en", "de"])
+    assert (nina.role, nina.center, nina.tier, nina.languages) == (
+        "lead",
+        "emea",
+        2,
+        ["en", "de"],
+    )
     assert "s3cret-pass" not in nina.password_hash
     with database.session() as session:
-        assert authenticate(session, "nina@support.example", "s3cret-pass").id == nina.id
+        assert (
+            authenticate(session, "nina@support.example", "s3cret-pass").id == nina.id
+        )
         assert authenticate(session, "nina@support.example", "wrong") is None
 
 
@@ -47,12 +68,23 @@ def test_create_user_stores_a_hashed_password(cli, database):
     [
         (["--email", "nope", "--role", "agent"], "'nope' is not a valid email address"),
         (["--email", "a@b.example", "--role", "wizard"], "unknown role 'wizard'"),
-        (["--email", "a@b.example", "--role", "agent", "--center", "mars"], "unknown center 'mars'"),
-        (["--email", "a@b.example", "--role", "agent", "--tier", "4"], "tier: must be 1, 2 or 3"),
-        (["--email", "a@b.example", "--role", "agent", "--languages", "en,xx"], "unknown language 'xx'"),
+        (
+            ["--email", "a@b.example", "--role", "agent", "--center", "mars"],
+            "unknown center 'mars'",
+        ),
+        (
+            ["--email", "a@b.example", "--role", "agent", "--tier", "4"],
+            "tier: must be 1, 2 or 3",
+        ),
+        (
+            ["--email", "a@b.example", "--role", "agent", "--languages", "en,xx"],
+            "unknown language 'xx'",
+        ),
     ],
 )
-def test_create_user_rejects_bad_input_and_creates_nothing(cli, database, args, message):
+def test_create_user_rejects_bad_input_and_creates_nothing(
+    cli, database, args, message
+):
     result = cli("create-user", "--name", "X", "--password", "long enough", *args)
     assert result.exit_code == 1
     assert message in result.output
@@ -73,7 +105,13 @@ def test_demo_loads_staff_organizations_and_tickets_once(cli, database):
     assert result.exit_code == 0, result.output
     staff = users(database)
     assert {email for email, *_ in STAFF} == set(staff)
-    assert {u.role for u in staff.values()} == {"agent", "lead", "manager", "executive", "admin"}
+    assert {u.role for u in staff.values()} == {
+        "agent",
+        "lead",
+        "manager",
+        "executive",
+        "admin",
+    }
     with database.session() as session:
         tiers = set(session.scalars(select(Organization.account_tier)))
         regions = set(session.scalars(select(Organization.region)))
@@ -95,7 +133,9 @@ def test_db_upgrade_creates_a_fresh_database_through_the_console_script(tmp_path
     result = subprocess.run(
         [sys.executable, "-m", "slaengine.cli", "db", "upgrade"],
         env={"DATABASE_URL": url, "SLAENGINE_INSTANCE": str(tmp_path), "PATH": ""},
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "is up to date" in result.stdout
@@ -105,8 +145,14 @@ def test_db_upgrade_creates_a_fresh_database_through_the_console_script(tmp_path
 def test_bad_setting_stops_with_one_line_naming_it(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "slaengine.cli", "db", "upgrade"],
-        env={"DATABASE_URL": "mysql://x/y", "SLAENGINE_INSTANCE": str(tmp_path), "PATH": ""},
-        capture_output=True, text=True, check=False,
+        env={
+            "DATABASE_URL": "mysql://x/y",
+            "SLAENGINE_INSTANCE": str(tmp_path),
+            "PATH": "",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -121,14 +167,26 @@ def test_timers_command_shows_due_times_in_utc_and_at_the_center(cli, database):
     from slaengine.people import create_organization
 
     with database.session() as session:
-        org = create_organization(session, name="Sakura", region="apac", email_domain="sk.example")
+        org = create_organization(
+            session, name="Sakura", region="apac", email_domain="sk.example"
+        )
         ticket = ticket_service.create_ticket(
-            session, subject="Down", description="All down", priority="critical",
-            requester_email="a@sk.example", organization=org,
-            now=datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+            session,
+            subject="Down",
+            description="All down",
+            priority="critical",
+            requester_email="a@sk.example",
+            organization=org,
+            now=datetime(2026, 12, 2, 1, 0, tzinfo=UTC),
+        )
     output = cli("timers", str(ticket.id)).output
     assert "center apac" in output
-    assert ("acknowledge        breached  target 15 min (24x7), due 2026-12-02 01:15:00 UTC "
-            "(Wed 2026-12-02 09:15 +08)") in output
-    assert "resolution         breached  target 240 min (24x7), due 2026-12-02 05:00:00 UTC" in output
+    assert (
+        "acknowledge        breached  target 15 min (24x7), "
+        "due 2026-12-02 01:15:00 UTC (Wed 2026-12-02 09:15 +08)"
+    ) in output
+    assert (
+        "resolution         breached  target 240 min (24x7), "
+        "due 2026-12-02 05:00:00 UTC"
+    ) in output
     assert cli("timers", "999999").output == "Error: ticket #999999 does not exist\n"

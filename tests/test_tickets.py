@@ -25,7 +25,9 @@ def count(session, model):
     return session.scalar(select(func.count()).select_from(model))
 
 
-def test_create_ticket_records_requester_message_route_and_event(db_session, make_ticket):
+def test_create_ticket_records_requester_message_route_and_event(
+    db_session, make_ticket
+):
     ticket = make_ticket(requester_email="Pat@Customer.Example", requester_name="Pat")
 
     assert ticket.status == "new"
@@ -46,11 +48,14 @@ def test_create_ticket_records_requester_message_route_and_event(db_session, mak
         (["pending", "solved"], "solved"),
     ],
 )
-def test_allowed_transitions_each_append_an_event(db_session, make_ticket, as_agent, path, final):
+def test_allowed_transitions_each_append_an_event(
+    db_session, make_ticket, as_agent, path, final
+):
     ticket = make_ticket()
     for step, status in enumerate(path, start=1):
-        ticket_service.change_status(db_session, ticket, status, actor=as_agent,
-                                     now=T0 + timedelta(minutes=step))
+        ticket_service.change_status(
+            db_session, ticket, status, actor=as_agent, now=T0 + timedelta(minutes=step)
+        )
     assert ticket.status == final
     changes = [(e.before, e.after) for e in events(db_session, ticket, "status")]
     assert changes == list(zip(["new", *path[:-1]], path, strict=True))
@@ -59,7 +64,12 @@ def test_allowed_transitions_each_append_an_event(db_session, make_ticket, as_ag
 
 @pytest.mark.parametrize(
     ("path", "bad"),
-    [([], "closed"), (["solved", "closed"], "open"), (["pending"], "new"), (["open"], "new")],
+    [
+        ([], "closed"),
+        (["solved", "closed"], "open"),
+        (["pending"], "new"),
+        (["open"], "new"),
+    ],
 )
 def test_invalid_transition_names_both_states_and_changes_nothing(
     db_session, make_ticket, as_agent, path, bad
@@ -83,7 +93,9 @@ def test_unknown_status_and_priority_are_rejected(db_session, make_ticket, as_ag
     with pytest.raises(InvalidInput, match="unknown status 'done'"):
         ticket_service.change_status(db_session, ticket, "done", actor=as_agent, now=T0)
     with pytest.raises(InvalidInput, match="unknown priority 'urgent'") as raised:
-        ticket_service.change_priority(db_session, ticket, "urgent", actor=as_agent, now=T0)
+        ticket_service.change_priority(
+            db_session, ticket, "urgent", actor=as_agent, now=T0
+        )
     assert raised.value.field == "priority"
     assert ticket.priority == "medium"
 
@@ -102,50 +114,107 @@ def test_bad_ticket_input_creates_nothing(db_session, make_ticket, overrides, me
     tickets, customers = count(db_session, Ticket), count(db_session, Customer)
     with pytest.raises(InvalidInput, match=message):
         make_ticket(**overrides)
-    assert (count(db_session, Ticket), count(db_session, Customer)) == (tickets, customers)
+    assert (count(db_session, Ticket), count(db_session, Customer)) == (
+        tickets,
+        customers,
+    )
 
 
-def test_agent_reply_opens_new_ticket_and_customer_reply_reopens(db_session, make_ticket, agent):
+def test_agent_reply_opens_new_ticket_and_customer_reply_reopens(
+    db_session, make_ticket, agent
+):
     ticket = make_ticket()
     customer = Actor.for_customer(ticket.requester)
-    ticket_service.add_message(db_session, ticket, body="Looking now.", public=True,
-                               actor=Actor.for_user(agent), now=T0 + timedelta(minutes=5))
+    ticket_service.add_message(
+        db_session,
+        ticket,
+        body="Looking now.",
+        public=True,
+        actor=Actor.for_user(agent),
+        now=T0 + timedelta(minutes=5),
+    )
     assert ticket.status == "open"
-    ticket_service.add_message(db_session, ticket, body="Which browser?", public=True,
-                               actor=Actor.for_user(agent), set_status="pending",
-                               now=T0 + timedelta(minutes=6))
+    ticket_service.add_message(
+        db_session,
+        ticket,
+        body="Which browser?",
+        public=True,
+        actor=Actor.for_user(agent),
+        set_status="pending",
+        now=T0 + timedelta(minutes=6),
+    )
     assert ticket.status == "pending"
-    ticket_service.add_message(db_session, ticket, body="Firefox.", public=True,
-                               actor=customer, now=T0 + timedelta(minutes=9))
+    ticket_service.add_message(
+        db_session,
+        ticket,
+        body="Firefox.",
+        public=True,
+        actor=customer,
+        now=T0 + timedelta(minutes=9),
+    )
     assert ticket.status == "open"
-    ticket_service.change_status(db_session, ticket, "solved", actor=Actor.for_user(agent),
-                                 now=T0 + timedelta(minutes=20))
-    ticket_service.add_message(db_session, ticket, body="Still broken.", public=True,
-                               actor=customer, now=T0 + timedelta(minutes=30))
+    ticket_service.change_status(
+        db_session,
+        ticket,
+        "solved",
+        actor=Actor.for_user(agent),
+        now=T0 + timedelta(minutes=20),
+    )
+    ticket_service.add_message(
+        db_session,
+        ticket,
+        body="Still broken.",
+        public=True,
+        actor=customer,
+        now=T0 + timedelta(minutes=30),
+    )
     assert ticket.status == "open"
     assert ticket.solved_at is None
 
 
-def test_internal_note_is_private_and_customers_cannot_write_one(db_session, make_ticket, as_agent):
+def test_internal_note_is_private_and_customers_cannot_write_one(
+    db_session, make_ticket, as_agent
+):
     ticket = make_ticket()
-    note = ticket_service.add_message(db_session, ticket, body="Customer is on v2.", public=False,
-                                      actor=as_agent, now=T0)
+    note = ticket_service.add_message(
+        db_session,
+        ticket,
+        body="Customer is on v2.",
+        public=False,
+        actor=as_agent,
+        now=T0,
+    )
     assert note.public is False
     assert ticket.status == "new"
     with pytest.raises(InvalidInput, match="only staff"):
-        ticket_service.add_message(db_session, ticket, body="x", public=False,
-                                   actor=Actor.for_customer(ticket.requester), now=T0)
+        ticket_service.add_message(
+            db_session,
+            ticket,
+            body="x",
+            public=False,
+            actor=Actor.for_customer(ticket.requester),
+            now=T0,
+        )
 
 
-def test_reply_to_closed_ticket_is_refused_and_follow_up_links_it(db_session, make_ticket, as_agent):
+def test_reply_to_closed_ticket_is_refused_and_follow_up_links_it(
+    db_session, make_ticket, as_agent
+):
     ticket = make_ticket()
     for status in ("solved", "closed"):
         ticket_service.change_status(db_session, ticket, status, actor=as_agent, now=T0)
     with pytest.raises(InvalidTransition):
-        ticket_service.add_message(db_session, ticket, body="Hi again", public=True,
-                                   actor=Actor.for_customer(ticket.requester), now=T0)
-    follow_up = ticket_service.open_follow_up(db_session, ticket, body="Hi again",
-                                              customer=ticket.requester, now=T0)
+        ticket_service.add_message(
+            db_session,
+            ticket,
+            body="Hi again",
+            public=True,
+            actor=Actor.for_customer(ticket.requester),
+            now=T0,
+        )
+    follow_up = ticket_service.open_follow_up(
+        db_session, ticket, body="Hi again", customer=ticket.requester, now=T0
+    )
     assert follow_up.follow_up_of_id == ticket.id
     assert follow_up.subject == "Follow-up: Checkout is slow"
     assert follow_up.status == "new"
@@ -157,12 +226,21 @@ def test_every_change_is_an_event_with_actor_before_and_after(
     ticket = make_ticket()
     ticket_service.change_priority(db_session, ticket, "high", actor=as_agent, now=T0)
     ticket_service.assign(db_session, ticket, expert, actor=as_agent, now=T0)
-    ticket_service.change_tier(db_session, ticket, 2, actor=as_agent, reason="needs expert", now=T0)
-    ticket_service.set_tags(db_session, ticket, ["Billing", "billing", " eu "], actor=as_agent, now=T0)
-    ticket_service.mark_workaround(db_session, ticket, actor=as_agent, note="clear cache", now=T0)
+    ticket_service.change_tier(
+        db_session, ticket, 2, actor=as_agent, reason="needs expert", now=T0
+    )
+    ticket_service.set_tags(
+        db_session, ticket, ["Billing", "billing", " eu "], actor=as_agent, now=T0
+    )
+    ticket_service.mark_workaround(
+        db_session, ticket, actor=as_agent, note="clear cache", now=T0
+    )
 
     log = {(e.kind, e.field): e for e in events(db_session, ticket)}
-    assert (log["priority", "priority"].before, log["priority", "priority"].after) == ("medium", "high")
+    assert (log["priority", "priority"].before, log["priority", "priority"].after) == (
+        "medium",
+        "high",
+    )
     assert log["assignee", "assignee"].after == expert.id
     assert log["assignee", "assignee"].data["assignee_tier"] == 2
     assert log["escalated", "tier"].data["reason"] == "needs expert"
@@ -171,20 +249,33 @@ def test_every_change_is_an_event_with_actor_before_and_after(
     assert ticket.tags == ["billing", "eu"]
 
 
-def test_stale_version_is_refused_and_changes_nothing(db_session, make_ticket, as_agent):
+def test_stale_version_is_refused_and_changes_nothing(
+    db_session, make_ticket, as_agent
+):
     ticket = make_ticket()
     seen = ticket.version
-    ticket_service.change_priority(db_session, ticket, "high", actor=as_agent,
-                                   expected_version=seen, now=T0)
+    ticket_service.change_priority(
+        db_session, ticket, "high", actor=as_agent, expected_version=seen, now=T0
+    )
     assert ticket.version == seen + 1
     notes = count(db_session, Message)
 
-    with pytest.raises(StaleVersion, match=rf"version {seen}, it is now at version {seen + 1}"):
-        ticket_service.add_message(db_session, ticket, body="late", public=False,
-                                   actor=as_agent, expected_version=seen, now=T0)
+    with pytest.raises(
+        StaleVersion, match=rf"version {seen}, it is now at version {seen + 1}"
+    ):
+        ticket_service.add_message(
+            db_session,
+            ticket,
+            body="late",
+            public=False,
+            actor=as_agent,
+            expected_version=seen,
+            now=T0,
+        )
     with pytest.raises(StaleVersion):
-        ticket_service.change_priority(db_session, ticket, "low", actor=as_agent,
-                                       expected_version=seen, now=T0)
+        ticket_service.change_priority(
+            db_session, ticket, "low", actor=as_agent, expected_version=seen, now=T0
+        )
     assert ticket.priority == "high"
     assert count(db_session, Message) == notes
 
@@ -192,8 +283,13 @@ def test_stale_version_is_refused_and_changes_nothing(db_session, make_ticket, a
 def test_two_sessions_editing_the_same_ticket_cannot_overwrite_each_other(database):
     with database.session() as session:
         ticket_id = ticket_service.create_ticket(
-            session, subject="Slow", description="Slow pages", priority="medium",
-            requester_email="pat@customer.example", now=T0).id
+            session,
+            subject="Slow",
+            description="Slow pages",
+            priority="medium",
+            requester_email="pat@customer.example",
+            now=T0,
+        ).id
     system = Actor.system()
     first, second = database.sessionmaker(), database.sessionmaker()
     mine = ticket_service.get_ticket(first, ticket_id)
@@ -201,7 +297,9 @@ def test_two_sessions_editing_the_same_ticket_cannot_overwrite_each_other(databa
 
     ticket_service.change_priority(first, mine, "high", actor=system, now=T0)
     first.commit()
-    with pytest.raises(StaleVersion, match=f"ticket #{ticket_id} was changed by someone else"):
+    with pytest.raises(
+        StaleVersion, match=f"ticket #{ticket_id} was changed by someone else"
+    ):
         ticket_service.change_priority(second, theirs, "low", actor=system, now=T0)
     second.rollback()
     first.close()

@@ -19,7 +19,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``config`` override them (tests pass ``DATABASE_URL``, ``TESTING`` …).
     """
     config = dict(config or {})
-    env = {**os.environ, **{k: str(v) for k, v in config.items() if isinstance(v, str | int)}}
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in config.items() if isinstance(v, str | int)},
+    }
     settings = load_settings(env)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
@@ -30,7 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     app.extensions["slaengine.settings"] = settings
-    app.extensions["slaengine.db"] = config.get("DATABASE") or Database(settings.database_url)
+    app.extensions["slaengine.db"] = config.get("DATABASE") or Database(
+        settings.database_url
+    )
 
     from web import database, errors, health
 

@@ -20,7 +20,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or best == "application/json"
 
 
-def error_response(code: int, title: str, message: str, **extra) -> tuple[Response | str, int]:
+def error_response(
+    code: int, title: str, message: str, **extra
+) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error=title, message=message, **extra), code
     return render_template_string(PAGE, code=code, title=title, message=message), code
@@ -47,5 +49,7 @@ def init_app(app: Flask) -> None:
     def unexpected(exc: Exception):
         if app.config.get("TESTING"):
             raise exc
-        logger.exception("event=web.unhandled path=%s", request.path)
-        return error_response(500, "Internal Server Error", "Something went wrong on our side.")
+        logger.error("event=web.unhandled path=%s", request.path, exc_info=exc)
+        return error_response(
+            500, "Internal Server Error", "Something went wrong on our side."
+        )

@@ -25,14 +25,20 @@ def healthz():
             runs = session().scalars(select(SchedulerRun)).all()
         except SQLAlchemyError:
             runs = []
-        fresh_after = utcnow() - timedelta(seconds=3 * settings.sweep_interval_seconds + 10)
+        fresh_after = utcnow() - timedelta(
+            seconds=3 * settings.sweep_interval_seconds + 10
+        )
         for run in runs:
             scheduler["jobs"][run.job_id] = {
-                "last_finished_at": run.last_finished_at.isoformat() if run.last_finished_at else None,
+                "last_finished_at": run.last_finished_at.isoformat()
+                if run.last_finished_at
+                else None,
                 "last_error": run.last_error,
             }
         sweep = next((r for r in runs if r.job_id == "sla-sweep"), None)
-        scheduler["running"] = bool(sweep and sweep.last_finished_at and sweep.last_finished_at >= fresh_after)
+        scheduler["running"] = bool(
+            sweep and sweep.last_finished_at and sweep.last_finished_at >= fresh_after
+        )
     body = {
         "status": "ok" if reachable else "degraded",
         "database": "ok" if reachable else "unreachable",

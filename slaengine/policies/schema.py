@@ -41,7 +41,9 @@ class EscalationSchema(Schema):
 
 
 class PriorityRulesSchema(Schema):
-    calendar = fields.String(required=True, validate=validate.OneOf(("24x7", "business")))
+    calendar = fields.String(
+        required=True, validate=validate.OneOf(("24x7", "business"))
+    )
     targets = fields.Dict(
         keys=fields.String(validate=validate.OneOf(SLA_METRICS)),
         values=Duration(),
@@ -57,7 +59,9 @@ class PriorityRulesSchema(Schema):
 
 
 def _per_priority() -> fields.Dict:
-    return fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)), values=Duration())
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(PRIORITIES)), values=Duration()
+    )
 
 
 class PolicySchema(Schema):
@@ -93,4 +97,6 @@ class PolicySchema(Schema):
     def check_every_priority(self, data, **kwargs):
         missing = [p for p in PRIORITIES if p not in data.get("priorities", {})]
         if missing:
-            raise ValidationError(f"missing priorities: {', '.join(missing)}", "priorities")
+            raise ValidationError(
+                f"missing priorities: {', '.join(missing)}", "priorities"
+            )

@@ -61,7 +61,9 @@ def _store(session: Session, ticket: Ticket, states: Sequence[TimerState]) -> No
             row.warning_fired_at = row.breach_fired_at = row.breached_at = None
         row.cycle = state.cycle
         row.state = state.state
-        row.calendar = targets_for(ticket).calendar if state.metric[:4] != "tier" else "24x7"
+        row.calendar = (
+            targets_for(ticket).calendar if state.metric[:4] != "tier" else "24x7"
+        )
         row.target_minutes = state.target_minutes
         row.started_at = state.started_at
         row.due_at = state.due_at
@@ -81,20 +83,34 @@ def recipients_for(session: Session, tickets: Sequence[Any]) -> dict[int, list[s
     """
     assignee_ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
     centers = {t.center for t in tickets if t.assignee_id is None and t.center}
-    emails = dict(session.execute(
-        select(User.id, User.email).where(User.id.in_(assignee_ids), User.active.is_(True))
-    ).all()) if assignee_ids else {}
+    emails = (
+        dict(
+            session.execute(
+                select(User.id, User.email).where(
+                    User.id.in_(assignee_ids), User.active.is_(True)
+                )
+            ).all()
+        )
+        if assignee_ids
+        else {}
+    )
     leads: dict[str, list[str]] = {center: [] for center in centers}
     if centers:
         rows = session.execute(
             select(User.center, User.email)
-            .where(User.active.is_(True), User.role.in_(NOTIFY_ROLES), User.center.in_(centers))
+            .where(
+                User.active.is_(True),
+                User.role.in_(NOTIFY_ROLES),
+                User.center.in_(centers),
+            )
             .order_by(User.id)
         )
         for center, email in rows:
             leads[center].append(email)
     return {
-        t.id: [emails[t.assignee_id]] if t.assignee_id in emails else leads.get(t.center, [])
+        t.id: [emails[t.assignee_id]]
+        if t.assignee_id in emails
+        else leads.get(t.center, [])
         for t in tickets
     }
 
@@ -110,6 +126,13 @@ def refresh(session: Session, ticket: Ticket, *, now: datetime) -> None:
     escalation_at = escalation.apply_escalation_rule(session, ticket, now=now)
     _store(session, ticket, evaluate(session, ticket, now=now))
     session.flush()
-    fire(session, [ticket], {ticket.id: ticket.timers}, now=now,
-         recipients=recipients_for(session, [ticket]))
-    ticket.next_deadline_at = escalation.earliest(next_deadline(ticket.timers), escalation_at)
+    fire(
+        session,
+        [ticket],
+        {ticket.id: ticket.timers},
+        now=now,
+        recipients=recipients_for(session, [ticket]),
+    )
+    ticket.next_deadline_at = escalation.earliest(
+        next_deadline(ticket.timers), escalation_at
+    )

@@ -7,7 +7,10 @@ from slaengine.routing.centers import default_centers
 
 ROUND_THE_CLOCK_SPEC = {
     "tz": "UTC",
-    "hours": {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "hours": {
+        day: [["00:00", "24:00"]]
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    },
 }
 
 

@@ -45,8 +45,10 @@ def due_firings(timer: Any, now: datetime) -> list[tuple[str, datetime]]:
     A warning only fires while the commitment is still open; a breach also
     fires for a commitment met after its due instant, so that reports see it.
     """
-    met_late = timer.met_at is not None and timer.due_at is not None and (
-        timer.met_at > timer.due_at
+    met_late = (
+        timer.met_at is not None
+        and timer.due_at is not None
+        and (timer.met_at > timer.due_at)
     )
     if timer.met_at is not None and not met_late:
         return []
@@ -58,7 +60,11 @@ def due_firings(timer: Any, now: datetime) -> list[tuple[str, datetime]]:
         and timer.warn_at <= now
     ):
         due.append(("warning", timer.warn_at))
-    if timer.breach_fired_at is None and timer.due_at is not None and timer.due_at <= now:
+    if (
+        timer.breach_fired_at is None
+        and timer.due_at is not None
+        and timer.due_at <= now
+    ):
         due.append(("breach", timer.due_at))
     return due
 
@@ -79,8 +85,9 @@ def next_deadline(timers: Iterable[Any]) -> datetime | None:
 def _insert_firings(session: Session, rows: list[dict]) -> set[tuple]:
     """Insert firing rows; the keys of those this call inserted, not another."""
     key = ["ticket_id", "metric", "cycle", "kind"]
-    inserted = insert_rows(session, SlaFiring.__table__, rows,
-                           skip_conflicts_on=key, returning=key)
+    inserted = insert_rows(
+        session, SlaFiring.__table__, rows, skip_conflicts_on=key, returning=key
+    )
     return set(inserted)
 
 
@@ -107,11 +114,21 @@ def fire(
     ]
     if not candidates:
         return 0
-    inserted = _insert_firings(session, [
-        {"ticket_id": t.id, "metric": timer.metric, "cycle": timer.cycle, "kind": kind,
-         "due_at": instant, "fired_at": now, "late": now - instant > LATE_AFTER}
-        for t, timer, kind, instant in candidates
-    ])
+    inserted = _insert_firings(
+        session,
+        [
+            {
+                "ticket_id": t.id,
+                "metric": timer.metric,
+                "cycle": timer.cycle,
+                "kind": kind,
+                "due_at": instant,
+                "fired_at": now,
+                "late": now - instant > LATE_AFTER,
+            }
+            for t, timer, kind, instant in candidates
+        ],
+    )
     events, mails = [], []
     subscriptions = active_webhooks(session) if inserted else []
     for ticket, timer, kind, instant in candidates:
@@ -126,25 +143,52 @@ def fire(
             continue
         late = now - instant > LATE_AFTER
         events.append(_event_row(ticket, timer, kind, instant, late, now))
-        mails.extend(_mail_rows(ticket, timer, kind, instant, late, now,
-                                recipients.get(ticket.id, ())))
-        logger.info("event=%s ticket=#%s metric=%s due_at=%s late=%s",
-                    KIND_EVENT[kind], ticket.id, timer.metric, instant.isoformat(), late)
-        enqueue_webhooks(session, ticket, f"sla.{kind}", {"metric": timer.metric,
-                         "due_at": instant.isoformat(), "late": late}, now,
-                         subscriptions=subscriptions)
+        mails.extend(
+            _mail_rows(
+                ticket, timer, kind, instant, late, now, recipients.get(ticket.id, ())
+            )
+        )
+        logger.info(
+            "event=%s ticket=#%s metric=%s due_at=%s late=%s",
+            KIND_EVENT[kind],
+            ticket.id,
+            timer.metric,
+            instant.isoformat(),
+            late,
+        )
+        enqueue_webhooks(
+            session,
+            ticket,
+            f"sla.{kind}",
+            {"metric": timer.metric, "due_at": instant.isoformat(), "late": late},
+            now,
+            subscriptions=subscriptions,
+        )
     insert_rows(session, TicketEvent.__table__, events)
-    insert_rows(session, OutboxMessage.__table__, mails, skip_conflicts_on=["dedupe_key"])
+    insert_rows(
+        session, OutboxMessage.__table__, mails, skip_conflicts_on=["dedupe_key"]
+    )
     return len(inserted)
 
 
 def _event_row(ticket, timer, kind, instant, late, now) -> dict:
     return {
-        "ticket_id": ticket.id, "at": now, "actor_type": "system", "actor_id": None,
-        "actor_name": "SLA clock", "kind": KIND_EVENT[kind], "field": None,
-        "before": None, "after": None,
-        "data": {"metric": timer.metric, "cycle": timer.cycle, "due_at": instant.isoformat(),
-                 "late": late, "target_minutes": timer.target_minutes},
+        "ticket_id": ticket.id,
+        "at": now,
+        "actor_type": "system",
+        "actor_id": None,
+        "actor_name": "SLA clock",
+        "kind": KIND_EVENT[kind],
+        "field": None,
+        "before": None,
+        "after": None,
+        "data": {
+            "metric": timer.metric,
+            "cycle": timer.cycle,
+            "due_at": instant.isoformat(),
+            "late": late,
+            "target_minutes": timer.target_minutes,
+        },
     }
 
 
@@ -157,13 +201,25 @@ def _mail_rows(ticket, timer, kind, instant, late, now, addresses) -> list[dict]
         f"The {metric} commitment {what}; it is due at {due} UTC.\n"
     )
     if late:
-        body += (f"This notice is late: it was due at "
-                 f"{instant.isoformat(' ', 'seconds')[:19]} UTC.\n")
+        body += (
+            f"This notice is late: it was due at "
+            f"{instant.isoformat(' ', 'seconds')[:19]} UTC.\n"
+        )
     return [
-        {"dedupe_key": f"sla:{ticket.id}:{timer.metric}:{timer.cycle}:{kind}:{address}",
-         "kind": "email", "ticket_id": ticket.id, "recipient": address,
-         "subject": f"[#{ticket.id}] SLA {kind}: {metric} {what}", "body": body,
-         "headers": {"Auto-Submitted": "auto-generated"}, "status": "pending",
-         "attempts": 0, "next_attempt_at": now, "created_at": now}
+        {
+            "dedupe_key": (
+                f"sla:{ticket.id}:{timer.metric}:{timer.cycle}:{kind}:{address}"
+            ),
+            "kind": "email",
+            "ticket_id": ticket.id,
+            "recipient": address,
+            "subject": f"[#{ticket.id}] SLA {kind}: {metric} {what}",
+            "body": body,
+            "headers": {"Auto-Submitted": "auto-generated"},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
         for address in addresses
     ]

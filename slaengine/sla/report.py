@@ -22,7 +22,8 @@ def describe_timers(session: Session, ticket: Ticket, *, now: datetime) -> str:
     center = default_centers().get(ticket.center or "")
     zone = center.tz if center else "UTC"
     lines = [
-        f"Ticket #{ticket.id} {ticket.priority} {ticket.status}, center {ticket.center}, "
+        f"Ticket #{ticket.id} {ticket.priority} {ticket.status}, "
+        f"center {ticket.center}, "
         f"tier {ticket.tier}, created {ticket.created_at:%Y-%m-%d %H:%M:%S} UTC "
         f"({_local(ticket.created_at, zone)})"
     ]
@@ -35,7 +36,8 @@ def describe_timers(session: Session, ticket: Ticket, *, now: datetime) -> str:
         )
         met = f", met {timer.met_at:%Y-%m-%d %H:%M:%S} UTC" if timer.met_at else ""
         lines.append(
-            f"  {timer.metric:<18} {timer.state:<9} target {timer.target_minutes:g} min "
+            f"  {timer.metric:<18} {timer.state:<9} "
+            f"target {timer.target_minutes:g} min "
             f"({calendars.get(timer.metric, '?')}), {due}{met}, "
             f"used {timer.used_minutes:.1f} min"
         )

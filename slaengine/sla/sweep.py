@@ -35,8 +35,17 @@ TIMERS = SlaTimer.__table__
 TICKETS = Ticket.__table__
 FIRED_COLUMNS = ("state", "warning_fired_at", "breach_fired_at", "breached_at")
 # What firing reads of a timer; the rest of the row is not needed here.
-TIMER_COLUMNS = ("id", "ticket_id", "metric", "cycle", "target_minutes", "due_at",
-                 "warn_at", "met_at", *FIRED_COLUMNS)
+TIMER_COLUMNS = (
+    "id",
+    "ticket_id",
+    "metric",
+    "cycle",
+    "target_minutes",
+    "due_at",
+    "warn_at",
+    "met_at",
+    *FIRED_COLUMNS,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,13 @@ class SweepResult:
 def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
     """The due tickets, earliest deadline first: a range scan of its index."""
     query = (
-        select(Ticket.id, Ticket.priority, Ticket.subject, Ticket.center, Ticket.assignee_id)
+        select(
+            Ticket.id,
+            Ticket.priority,
+            Ticket.subject,
+            Ticket.center,
+            Ticket.assignee_id,
+        )
         .where(Ticket.next_deadline_at <= now)
         .order_by(Ticket.next_deadline_at)
         .limit(batch_size)
@@ -58,7 +73,9 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
     return query
 
 
-def _load_timers(session: Session, ticket_ids: list[int]) -> dict[int, list[SimpleNamespace]]:
+def _load_timers(
+    session: Session, ticket_ids: list[int]
+) -> dict[int, list[SimpleNamespace]]:
     timers: dict[int, list[SimpleNamespace]] = {tid: [] for tid in ticket_ids}
     columns = [TIMERS.c[name] for name in TIMER_COLUMNS]
     result = session.execute(select(*columns).where(TIMERS.c.ticket_id.in_(ticket_ids)))
@@ -82,29 +99,45 @@ def _store(
         if t.warning_fired_at == now or t.breach_fired_at == now
     ]
     update_rows(session, TIMERS, changed)
-    update_rows(session, TICKETS, [
-        {"id": tid,
-         "next_deadline_at": earliest(next_deadline(group), escalation_at.get(tid))}
-        for tid, group in timers.items()
-    ])
+    update_rows(
+        session,
+        TICKETS,
+        [
+            {
+                "id": tid,
+                "next_deadline_at": earliest(
+                    next_deadline(group), escalation_at.get(tid)
+                ),
+            }
+            for tid, group in timers.items()
+        ],
+    )
 
 
-def sweep_batch(session: Session, *, now: datetime, batch_size: int = 2000) -> SweepResult:
+def sweep_batch(
+    session: Session, *, now: datetime, batch_size: int = 2000
+) -> SweepResult:
     """Fire the due events of one batch of tickets, in the caller's transaction."""
     skip_locked = session.get_bind().dialect.name == "postgresql"
-    tickets = session.execute(due_tickets_query(now, batch_size, skip_locked=skip_locked)).all()
+    tickets = session.execute(
+        due_tickets_query(now, batch_size, skip_locked=skip_locked)
+    ).all()
     if not tickets:
         return SweepResult(0, 0)
     ticket_ids = [t.id for t in tickets]
     # Escalation rules first: one that fires restarts the ticket's timers.
     escalation_at = sweep_escalations(session, ticket_ids, now=now)
     timers = _load_timers(session, ticket_ids)
-    firings = fire(session, tickets, timers, now=now, recipients=recipients_for(session, tickets))
+    firings = fire(
+        session, tickets, timers, now=now, recipients=recipients_for(session, tickets)
+    )
     _store(session, timers, now, escalation_at)
     return SweepResult(len(tickets), firings)
 
 
-def run_sweep(database, *, now: datetime, batch_size: int = 2000, max_batches: int = 1000) -> SweepResult:
+def run_sweep(
+    database, *, now: datetime, batch_size: int = 2000, max_batches: int = 1000
+) -> SweepResult:
     """Sweep until no due ticket is left, one transaction per batch."""
     tickets = firings = 0
     for _ in range(max_batches):

@@ -42,7 +42,9 @@ def _close(intervals: list[Interval], at: datetime) -> None:
         intervals[-1] = (intervals[-1][0], at)
 
 
-def _engage(timeline: Timeline, at: datetime, tier: int | None, role: str | None) -> None:
+def _engage(
+    timeline: Timeline, at: datetime, tier: int | None, role: str | None
+) -> None:
     """A staff member of ``tier``/``role`` took part in the ticket at ``at``."""
     if tier and tier >= 2 and timeline.expert_engaged_at is None:
         timeline.expert_engaged_at = at
@@ -52,7 +54,11 @@ def _engage(timeline: Timeline, at: datetime, tier: int | None, role: str | None
         "executive_response": role == "executive",
     }
     for metric, started_at in timeline.escalated_at.items():
-        if engaged[metric] and metric not in timeline.tier_engaged_at and at >= started_at:
+        if (
+            engaged[metric]
+            and metric not in timeline.tier_engaged_at
+            and at >= started_at
+        ):
             timeline.tier_engaged_at[metric] = at
 
 

@@ -47,7 +47,9 @@ class TimerState:
     used_minutes: float
 
 
-def _clip(pauses: Sequence[Interval], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def _clip(
+    pauses: Sequence[Interval], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
     """Pauses as closed intervals inside [start, end] (an open pause ends at end)."""
     clipped = []
     for begin, finish in pauses:
@@ -80,7 +82,9 @@ def compute_timer(
     """
     end = met_at or now
     open_pause = next((begin for begin, finish in pauses if finish is None), None)
-    closed = _clip([p for p in pauses if p[1] is not None], started_at, max(end, started_at))
+    closed = _clip(
+        [p for p in pauses if p[1] is not None], started_at, max(end, started_at)
+    )
     due_at = calendar.add_business_minutes(started_at, target_minutes, pauses=closed)
     warn_at = calendar.add_business_minutes(
         started_at, target_minutes * warning_ratio, pauses=closed
@@ -105,8 +109,17 @@ def compute_timer(
         state = "paused"
     else:
         state = "running"
-    return TimerState(metric, cycle, state, target_minutes, started_at, due_at, warn_at,
-                      met_at, round(used, 6))
+    return TimerState(
+        metric,
+        cycle,
+        state,
+        target_minutes,
+        started_at,
+        due_at,
+        warn_at,
+        met_at,
+        round(used, 6),
+    )
 
 
 def _met(at: datetime | None, timeline: Timeline) -> datetime | None:
@@ -134,15 +147,23 @@ def compute_timers(
 
     def timer(metric, *, cycle=1, start=created, met_at=None, pauses=(), cal=calendar):
         return compute_timer(
-            metric, cycle=cycle, target_minutes=minutes[metric], started_at=start,
-            met_at=met_at, pauses=list(pauses) if metric in PAUSABLE else [],
-            warning_ratio=targets.warning_ratio, calendar=cal, now=now,
+            metric,
+            cycle=cycle,
+            target_minutes=minutes[metric],
+            started_at=start,
+            met_at=met_at,
+            pauses=list(pauses) if metric in PAUSABLE else [],
+            warning_ratio=targets.warning_ratio,
+            calendar=cal,
+            now=now,
         )
 
     timers = [
         timer("acknowledge", met_at=_met(timeline.first_agent_reply_at, timeline)),
         timer("expert_engaged", met_at=_met(timeline.expert_engaged_at, timeline)),
-        timer("workaround", met_at=_met(timeline.workaround_at, timeline), pauses=pending),
+        timer(
+            "workaround", met_at=_met(timeline.workaround_at, timeline), pauses=pending
+        ),
         timer(
             "resolution",
             met_at=timeline.solved_at if timeline.is_done else None,
@@ -152,13 +173,22 @@ def compute_timers(
     if timeline.agent_replies:
         last_reply = timeline.agent_replies[-1]
         timers.append(
-            timer("update", cycle=len(timeline.agent_replies), start=last_reply,
-                  met_at=timeline.solved_at if timeline.is_done else None, pauses=pending)
+            timer(
+                "update",
+                cycle=len(timeline.agent_replies),
+                start=last_reply,
+                met_at=timeline.solved_at if timeline.is_done else None,
+                pauses=pending,
+            )
         )
     for metric, started_at in timeline.escalated_at.items():
         if metric in minutes:
             timers.append(
-                timer(metric, start=started_at, cal=round_the_clock,
-                      met_at=_met(timeline.tier_engaged_at.get(metric), timeline))
+                timer(
+                    metric,
+                    start=started_at,
+                    cal=round_the_clock,
+                    met_at=_met(timeline.tier_engaged_at.get(metric), timeline),
+                )
             )
     return timers

@@ -364,4 +364,3 @@ def test_every_change_is_in_the_timeline(agent_client, seed, database):
     html = agent_client.get(f"/agent/tickets/{ticket_id}").text
     assert "Priority medium → high" in html
     assert "Assigned to Ciaran Walsh" in html
-

@@ -322,17 +322,24 @@ def test_solving_mails_the_satisfaction_survey_once_per_solve(
 
     def surveys():
         with database.session() as session:
-            return session.scalars(select(OutboxMessage).where(
-                OutboxMessage.dedupe_key.startswith(f"survey:{ticket['id']}:"))).all()
+            return session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.dedupe_key.startswith(f"survey:{ticket['id']}:")
+                )
+            ).all()
 
-    solved = client.patch(url, json={"status": "solved"},
-                          headers={**agent_headers, "If-Match": '"1"'})
+    solved = client.patch(
+        url, json={"status": "solved"}, headers={**agent_headers, "If-Match": '"1"'}
+    )
     assert solved.status_code == 200, solved.json
     (survey,) = surveys()
     assert survey.recipient == NEW_TICKET["requester"]["email"]
     assert "How did we do?" in survey.subject
     assert "/survey?rating=good" in survey.body or "rating=good" in survey.body
 
-    client.patch(url, json={"tags": ["followed-up"]},
-                 headers={**agent_headers, "If-Match": solved.headers["ETag"]})
+    client.patch(
+        url,
+        json={"tags": ["followed-up"]},
+        headers={**agent_headers, "If-Match": solved.headers["ETag"]},
+    )
     assert len(surveys()) == 1

@@ -490,19 +490,26 @@ def test_every_kind_of_escalation_tells_webhooks_once(
 
     from slaengine.webhooks import create_webhook
 
-    create_webhook(db_session, url="http://127.0.0.1:9/hook", event_types=["escalation"],
-                   now=START)
+    create_webhook(
+        db_session, url="http://127.0.0.1:9/hook", event_types=["escalation"], now=START
+    )
     frozen_clock.move_to(START)
     ruled = open_ticket(make_ticket, org, "critical", utcnow())
     by_agent = open_ticket(make_ticket, org, "high", utcnow())
-    escalation.escalate(db_session, by_agent, actor=Actor.for_user(staff["lead"]),
-                        reason="needs a database expert")
+    escalation.escalate(
+        db_session,
+        by_agent,
+        actor=Actor.for_user(staff["lead"]),
+        reason="needs a database expert",
+    )
     frozen_clock.move_to(START + timedelta(hours=1))
     sweep_batch(db_session, now=utcnow())
     sweep_batch(db_session, now=utcnow())
 
     hooks = [m for m in mails(db_session) if m.kind == "webhook"]
-    bodies = {json.loads(m.body)["ticket"]["id"]: json.loads(m.body)["data"] for m in hooks}
+    bodies = {
+        json.loads(m.body)["ticket"]["id"]: json.loads(m.body)["data"] for m in hooks
+    }
     assert len(hooks) == 2
     assert bodies[ruled.id]["executives"] is True
     assert bodies[ruled.id]["by"] == "escalation rules"

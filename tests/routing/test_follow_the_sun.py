@@ -229,21 +229,35 @@ def test_demo_story_austin_to_singapore_tier_two_then_executives(db_session):
 
     now = chicago(2026, 12, 3, 9, 0)
     load_demo(db_session, tickets=1, now=now)
-    ticket = db_session.scalars(select(Ticket).where(
-        Ticket.subject == "Payment processing down for all stores")).one()
+    ticket = db_session.scalars(
+        select(Ticket).where(Ticket.subject == "Payment processing down for all stores")
+    ).one()
     opened = chicago(2026, 12, 2, 19, 30)
     assert ticket.created_at == opened
-    assert (ticket.center, ticket.tier, ticket.escalated_to_executives) == ("apac", 2, True)
-    timeline = [(e.kind, e.at - opened) for e in db_session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
-        if e.kind in ("created", "handoff", "escalated", "executives_escalated")]
+    assert (ticket.center, ticket.tier, ticket.escalated_to_executives) == (
+        "apac",
+        2,
+        True,
+    )
+    timeline = [
+        (e.kind, e.at - opened)
+        for e in db_session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id)
+        )
+        if e.kind in ("created", "handoff", "escalated", "executives_escalated")
+    ]
     assert timeline == [
         ("created", timedelta(0)),
         ("handoff", timedelta(minutes=30)),
         ("escalated", timedelta(minutes=40)),
         ("executives_escalated", timedelta(hours=1)),
     ]
-    executives = db_session.scalars(select(OutboxMessage.recipient).where(
-        OutboxMessage.ticket_id == ticket.id,
-        OutboxMessage.subject.contains("Escalated to executives"))).all()
+    executives = db_session.scalars(
+        select(OutboxMessage.recipient).where(
+            OutboxMessage.ticket_id == ticket.id,
+            OutboxMessage.subject.contains("Escalated to executives"),
+        )
+    ).all()
     assert sorted(executives) == ["cco@example.com", "vp.technical@example.com"]

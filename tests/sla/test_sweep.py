@@ -19,26 +19,51 @@ START = utc(2026, 12, 2, 15, 0)  # Wed; critical tickets run 24x7
 def open_critical_tickets(database, count, *, start=START):
     """``count`` critical tickets created at ``start``, committed."""
     with database.session() as session:
-        org = create_organization(session, name="Rheinwerk", region="emea",
-                                  account_tier="standard", email_domain="rw.example")
-        create_user(session, email="lead@support.example", name="Lead", password="long enough",
-                    role="lead", center="emea", tier=2)
+        org = create_organization(
+            session,
+            name="Rheinwerk",
+            region="emea",
+            account_tier="standard",
+            email_domain="rw.example",
+        )
+        create_user(
+            session,
+            email="lead@support.example",
+            name="Lead",
+            password="long enough",
+            role="lead",
+            center="emea",
+            tier=2,
+        )
         for n in range(count):
             ticket_service.create_ticket(
-                session, subject=f"Outage {n}", description="Down", priority="critical",
-                requester_email=f"user{n}@rw.example", organization=org, now=start)
+                session,
+                subject=f"Outage {n}",
+                description="Down",
+                priority="critical",
+                requester_email=f"user{n}@rw.example",
+                organization=org,
+                now=start,
+            )
 
 
 def totals(database):
     with database.session() as session:
         return {
-            "firings": session.scalar(select(func.count(SlaFiring.id)).where(
-                SlaFiring.metric != "escalation")),  # escalations: tests/routing
-            "events": session.scalar(select(func.count(TicketEvent.id)).where(
-                TicketEvent.kind.in_(("sla.warning", "sla.breached")))),
+            "firings": session.scalar(
+                select(func.count(SlaFiring.id)).where(SlaFiring.metric != "escalation")
+            ),  # escalations: tests/routing
+            "events": session.scalar(
+                select(func.count(TicketEvent.id)).where(
+                    TicketEvent.kind.in_(("sla.warning", "sla.breached"))
+                )
+            ),
             "mails": session.scalar(select(func.count(OutboxMessage.id))),
-            "late": session.scalar(select(func.count(SlaFiring.id)).where(
-                SlaFiring.late, SlaFiring.metric != "escalation")),
+            "late": session.scalar(
+                select(func.count(SlaFiring.id)).where(
+                    SlaFiring.late, SlaFiring.metric != "escalation"
+                )
+            ),
         }
 
 
@@ -50,10 +75,14 @@ def test_downtime_then_catch_up_fires_everything_once_marked_late(database):
     assert result.tickets == 20
     assert totals(database) == {"firings": 80, "events": 80, "mails": 80, "late": 80}
     with database.session() as session:
-        event = session.scalars(select(TicketEvent).where(
-            TicketEvent.kind == "sla.breached")).first()
+        event = session.scalars(
+            select(TicketEvent).where(TicketEvent.kind == "sla.breached")
+        ).first()
         assert event.at == START + timedelta(hours=1)
-        assert event.data["due_at"] in ("2026-12-02T15:15:00+00:00", "2026-12-02T15:30:00+00:00")
+        assert event.data["due_at"] in (
+            "2026-12-02T15:15:00+00:00",
+            "2026-12-02T15:30:00+00:00",
+        )
         assert event.data["late"] is True
 
     again = run_sweep(database, now=START + timedelta(hours=1), batch_size=7)
@@ -68,10 +97,17 @@ def test_a_sweep_killed_before_commit_leaves_nothing_half_done(database):
     class Killed(Exception):
         pass
 
-    with pytest.raises(Killed), database.session() as session:
-        # 15:20: acknowledge's warning (15:11:15) and breach (15:15) per ticket.
-        assert sweep_batch(session, now=at).firings == 10
-        raise Killed  # the process dies between firing and committing
+    fired = []
+
+    def sweep_then_die():
+        with database.session() as session:
+            fired.append(sweep_batch(session, now=at).firings)
+            raise Killed  # the process dies between firing and committing
+
+    with pytest.raises(Killed):
+        sweep_then_die()
+    # 15:20: acknowledge's warning (15:11:15) and breach (15:15) per ticket.
+    assert fired == [10]
 
     assert totals(database) == {"firings": 0, "events": 0, "mails": 0, "late": 0}
     assert run_sweep(database, now=at).firings == 10
@@ -113,18 +149,26 @@ def test_parallel_sweeps_on_postgresql_fire_each_event_once(postgres_database, w
     assert sum(r.tickets for r in results) == 120  # SKIP LOCKED: no ticket twice
     # Acknowledge and expert engaged, warning and breach: 4 per ticket.
     assert totals(postgres_database) == {
-        "firings": 480, "events": 480, "mails": 480, "late": 480}
+        "firings": 480,
+        "events": 480,
+        "mails": 480,
+        "late": 480,
+    }
 
 
 def test_due_lookup_uses_the_next_deadline_index(database):
     open_critical_tickets(database, 3)
     with database.session() as session:
         query = due_tickets_query(START, 500, skip_locked=False)
-        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        compiled = query.compile(
+            session.get_bind(), compile_kwargs={"literal_binds": True}
+        )
         dialect = session.get_bind().dialect.name
         explain = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
         if dialect == "postgresql":
             # Three rows are cheaper to scan; ask whether the index can serve.
             session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = " ".join(str(row) for row in session.execute(text(explain + str(compiled))))
+        plan = " ".join(
+            str(row) for row in session.execute(text(explain + str(compiled)))
+        )
     assert "ix_ticket_next_deadline_at" in plan

@@ -32,11 +32,11 @@ from slaengine.routing import hand_off as hand_off_ticket
 from slaengine.routing.centers import default_centers
 from slaengine.routing.choose import LANGUAGE_NAMES
 from slaengine.workspace import attachment_file, open_ticket
-from web.portal.views import offer_survey
 from web.agent import forms
 from web.agent.auth import StaffUser, check_csrf, login_manager, requires
 from web.agent.auth import staff as signed_in
 from web.database import session as db_session
+from web.portal.views import offer_survey
 
 blueprint = Blueprint(
     "agent", __name__, url_prefix="/agent", template_folder="templates"

@@ -15,11 +15,11 @@ from slaengine.models import Message, Ticket
 from slaengine.people import find_organization
 from slaengine.ticket_changes import UNSET, apply_changes, escalate_ticket
 from slaengine.tickets import add_message, create_ticket, get_ticket
-from web.portal.views import offer_survey
 from web.api import schemas
 from web.api.auth import current_user, requires
 from web.api.schemas import MAX_ID
 from web.database import session
+from web.portal.views import offer_survey
 
 blueprint = Blueprint(
     "api-tickets",
