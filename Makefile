@@ -39,6 +39,11 @@ test-postgres: install-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test} \
 	REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## ruff, as configured in ruff.toml: lint and formatting.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 bench: install-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/calendar_bench.py
