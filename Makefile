@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres install install-test migrations-check bench lint clean
+.PHONY: run test test-postgres install install-test bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
