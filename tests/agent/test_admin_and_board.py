@@ -1,4 +1,4 @@
-"""Roles: admins manage staff accounts; executives see the escalation board."""
+"""Roles: admins manage staff; executives and leads see the escalation board."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slaengine import tickets as ticket_service
 from slaengine.clock import utcnow
 from slaengine.events import Actor
 from slaengine.models import Ticket, User
-from tests.agent.conftest import client_as, sign_in, token
+from tests.agent.conftest import client_as, password_hash, sign_in, token
 
 
 def user_id(database, email: str) -> int:
@@ -132,3 +132,18 @@ def test_escalation_board_is_for_executives(app, agent_client, seed, database):
     assert "Payment processing down" in html
     assert "Checkout is slow" not in html
     assert "Escalation board" in executive.get("/agent/queues/escalated").text
+
+    with database.session() as session:
+        session.add(
+            User(
+                email="lead@support.example",
+                name="Siobhan Byrne",
+                role="lead",
+                center="emea",
+                tier=2,
+                languages=["en"],
+                password_hash=password_hash(),
+            )
+        )
+    lead = client_as(app, "lead@support.example")
+    assert "Payment processing down" in lead.get("/agent/escalations").text

@@ -6,9 +6,9 @@
   headers are trusted, e.g. with werkzeug's ``ProxyFix``).
 - Every POST to the workspace carries a CSRF token bound to the session,
   as a form field or, from scripts, an ``X-CSRF-Token`` header.
-- Roles: agents, leads and managers work tickets; executives read, write
-  internal notes and see the escalation board; admins do all of it and
-  manage staff accounts.
+- Roles: agents, leads and managers work tickets; leads and managers also
+  see the escalation board; executives read, write internal notes and see
+  the board; admins do all of it and manage staff accounts.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from slaengine.models import User
 from web.database import session as db_session
 
 WORK_ROLES = ("agent", "lead", "manager", "admin")
-BOARD_ROLES = ("executive", "manager", "admin")
+BOARD_ROLES = ("executive", "lead", "manager", "admin")
 ADMIN_ROLES = ("admin",)
 CSRF_KEY = "csrf_token"
 
