@@ -48,6 +48,8 @@ class CenterSchema(Schema):
         required=True,
         validate=validate.Length(min=1),
     )
+    # TODO: a center cannot list its own holiday dates or drop package ones (Texas
+    # state days such as LBJ Day count for Austin); only country/subdivision.
     holiday_country = fields.String(load_default=None)
     holiday_subdivision = fields.String(load_default=None)
     regions = fields.List(
