@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from slaengine.escalation import earliest, sweep_escalations
@@ -76,9 +76,17 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
 def _load_timers(
     session: Session, ticket_ids: list[int]
 ) -> dict[int, list[SimpleNamespace]]:
+    """The timers that can still fire: open ones, and any met after its due
+    instant whose breach is not yet recorded. Met timers have nothing left."""
     timers: dict[int, list[SimpleNamespace]] = {tid: [] for tid in ticket_ids}
     columns = [TIMERS.c[name] for name in TIMER_COLUMNS]
-    result = session.execute(select(*columns).where(TIMERS.c.ticket_id.in_(ticket_ids)))
+    can_fire = or_(
+        TIMERS.c.met_at.is_(None),
+        and_(TIMERS.c.breach_fired_at.is_(None), TIMERS.c.met_at > TIMERS.c.due_at),
+    )
+    result = session.execute(
+        select(*columns).where(TIMERS.c.ticket_id.in_(ticket_ids), can_fire)
+    )
     keys = list(result.keys())
     for row in result:
         timer = SimpleNamespace(**dict(zip(keys, row, strict=True)))
