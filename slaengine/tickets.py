@@ -58,6 +58,11 @@ def check_priority(priority: str) -> str:
     return priority
 
 
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags trimmed, in lower case, each once, sorted."""
+    return sorted({tag.strip().lower() for tag in tags if tag.strip()})
+
+
 def check_transition(from_status: str, to_status: str) -> None:
     """Raise :class:`InvalidTransition` unless the status machine allows it."""
     if to_status not in TRANSITIONS:
@@ -173,7 +178,7 @@ def create_ticket(
         organization=organization,
         center=route.center,
         tier=route.tier,
-        tags=sorted({tag.strip().lower() for tag in tags if tag.strip()}),
+        tags=_clean_tags(tags),
         product_area=product_area,
         follow_up_of_id=follow_up_of.id if follow_up_of else None,
         created_at=now,
@@ -494,7 +499,7 @@ def set_tags(
 ) -> Ticket:
     now = now or utcnow()
     _check_version(ticket, expected_version)
-    clean = sorted({tag.strip().lower() for tag in tags if tag.strip()})
+    clean = _clean_tags(tags)
     if clean == list(ticket.tags):
         return ticket
     before, ticket.tags = list(ticket.tags), clean

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from slaengine import escalation
 from slaengine.models import SlaTimer, Ticket, TicketEvent, User
 from slaengine.policies import Targets, default_policies, select_policy
+from slaengine.policies.model import TIER_METRICS
 from slaengine.sla.calendars import calendar_named, round_the_clock
 from slaengine.sla.firing import fire, next_deadline
 from slaengine.sla.timeline import read_timeline
@@ -52,6 +53,7 @@ def evaluate(session: Session, ticket: Ticket, *, now: datetime) -> list[TimerSt
 
 def _store(session: Session, ticket: Ticket, states: Sequence[TimerState]) -> None:
     rows = {timer.metric: timer for timer in ticket.timers}
+    priority_calendar = targets_for(ticket).calendar
     for state in states:
         row = rows.get(state.metric)
         if row is None:
@@ -61,9 +63,8 @@ def _store(session: Session, ticket: Ticket, states: Sequence[TimerState]) -> No
             row.warning_fired_at = row.breach_fired_at = row.breached_at = None
         row.cycle = state.cycle
         row.state = state.state
-        row.calendar = (
-            targets_for(ticket).calendar if state.metric[:4] != "tier" else "24x7"
-        )
+        # Tier and executive response timers always run round the clock.
+        row.calendar = "24x7" if state.metric in TIER_METRICS else priority_calendar
         row.target_minutes = state.target_minutes
         row.started_at = state.started_at
         row.due_at = state.due_at

@@ -94,6 +94,7 @@ def test_pending_over_a_weekend_pauses_workaround_and_resolution(
     assert paused["resolution"].state == "paused"
     assert paused["resolution"].due_at is None
     assert paused["acknowledge"].state == "met"
+    assert {timer.calendar for timer in paused.values()} == {"business"}
 
     frozen_clock.move_to(dublin(2026, 11, 30, 9, 0))  # Mon: the customer answers
     ticket_service.add_message(
