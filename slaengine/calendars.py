@@ -19,10 +19,14 @@ The conventions, settled in ``docs/calendars.md``:
 * when a budget runs out exactly at a closing time, the due instant is the
   next opening.
 
-How it stays fast: open time is materialised lazily in blocks of whole
-local weeks as sorted UTC instants (integer microseconds since the epoch)
-with prefix sums of open time, so each question costs a dictionary look-up
-and one or two bisections per block, whatever the duration.
+How it stays fast: open time is materialised lazily in blocks of 91 whole
+UTC days as sorted instants (integer microseconds since the epoch) with
+prefix sums of open time, so each question costs a dictionary look-up and
+one or two bisections per block, whatever the duration. Elapsed time
+between two UTC datetimes of one materialised block is answered by
+``slaengine/_elapsed.c``, which reads the datetimes' fields directly; the
+general path below answers everything else, and everything when the
+extension was not compiled.
 """
 
 import json
@@ -30,6 +34,7 @@ import math
 import numbers
 import re
 import threading
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -40,6 +45,14 @@ import holidays as holidays_lib
 import pytz
 
 from slaengine.errors import ConfigError, InvalidInput
+
+try:
+    from slaengine._elapsed import minutes_in_block as _minutes_in_block
+except ImportError:  # installed without a C compiler: the general path answers
+
+    def _minutes_in_block(blocks: object, start: object, end: object) -> None:
+        return None
+
 
 __all__ = ["BusinessCalendar", "CalendarSpecError"]
 
@@ -52,12 +65,12 @@ _US_PER_MINUTE = 60 * _US_PER_SECOND
 _US_PER_DAY = 86_400 * _US_PER_SECOND
 _SECONDS_PER_DAY = 86_400
 
-# Blocks of whole local weeks, numbered from the week of Monday 1970-01-05
-# (day 4 of the epoch). A quarter of a year keeps the first look-up cheap
-# and makes a typical SLA (up to a few business weeks) cross at most one
-# block boundary.
-_WEEKS_PER_BLOCK = 13
+# Blocks of whole UTC days, numbered from Monday 1970-01-05. A quarter of a
+# year keeps the first look-up cheap and makes a typical SLA (up to a few
+# business weeks) cross at most one block boundary.
+_DAYS_PER_BLOCK = 91
 _FIRST_MONDAY = date(1970, 1, 5)
+_EPOCH_DAY = (_FIRST_MONDAY - date(1970, 1, 1)).days
 _MAX_CACHED_BLOCKS = 64
 # A calendar with open time every week finds the next opening within a few
 # blocks; this bound only stops a runaway search on a pathological calendar.
@@ -84,14 +97,17 @@ class CalendarSpecError(ConfigError):
 
 
 class _Block:
-    """Open time of a run of whole local weeks as sorted UTC microseconds.
+    """Open time of 91 whole UTC days, as sorted instants with prefix sums.
 
-    ``opens[i]``/``closes[i]`` bound the i-th open interval (disjoint, not
-    touching, clipped to ``[start, end)``); ``used[i]`` is the open time
-    before ``opens[i]`` within the block, ``total`` all of it.
+    ``opens[i]``/``closes[i]`` bound the i-th open interval in microseconds
+    since the epoch (disjoint, not touching, clipped to ``[start, end)``);
+    ``used[i]`` is the open time before ``opens[i]`` within the block,
+    ``total`` all of it. ``packed`` holds the same numbers as native 64-bit
+    integers for the compiled elapsed-time path: start, end, the number of
+    intervals, then the opens, the closes and the used times.
     """
 
-    __slots__ = ("index", "start", "end", "opens", "closes", "used", "total")
+    __slots__ = ("index", "start", "end", "opens", "closes", "used", "total", "packed")
 
     def __init__(
         self,
@@ -111,6 +127,8 @@ class _Block:
             self.used.append(total)
             total += closing - opening
         self.total = total
+        numbers = [start, end, len(intervals), *self.opens, *self.closes, *self.used]
+        self.packed = array("q", numbers).tobytes()
 
     def used_before(self, at: int) -> int:
         """Return the open microseconds in this block before ``at``."""
@@ -153,10 +171,6 @@ class BusinessCalendar:
         # ticket or one sweep mostly fall in the same quarter.
         self._recent = _Block(0, 0, 0, [])
         self._lock = threading.Lock()
-        # Any offset of the zone will do: it only guesses the block of an
-        # instant, and _block_at corrects the guess by one block either way.
-        offset = datetime(2001, 1, 15, tzinfo=UTC).astimezone(self._tz).utcoffset()
-        self._offset_guess_us = offset // _ONE_US
 
     def __repr__(self) -> str:
         return f"<BusinessCalendar {self.tz_name} {self._spec_json}>"
@@ -282,6 +296,12 @@ class BusinessCalendar:
         Limitations: on a DST change day the open intervals count the real
         time elapsed, so 08:00-20:00 across a skipped hour is 11 hours.
         """
+        # The common question (UTC datetimes within one block, no pauses)
+        # has a compiled answer; None sends it down the general path.
+        if not pauses:
+            minutes = _minutes_in_block(self._blocks, start, end)
+            if minutes is not None:
+                return minutes
         if start.__class__ is datetime and start.tzinfo is UTC:
             start_us = round(start.timestamp() * _US_PER_SECOND)
         else:
@@ -293,14 +313,12 @@ class BusinessCalendar:
         if end_us < start_us:
             raise InvalidInput("end is before start", field="end")
         used = self._between(start_us, end_us)
-        if not pauses:
-            return used / _US_PER_MINUTE
         for pause_start, pause_end in _merge_pauses(pauses):
             lower = max(pause_start, start_us)
             upper = min(pause_end, end_us)
             if lower < upper:
                 used -= self._between(lower, upper)
-        return used / _US_PER_MINUTE
+        return _minutes(used)
 
     def is_open(self, at: datetime) -> bool:
         """Return whether ``at`` is business time on this calendar.
@@ -401,14 +419,7 @@ class BusinessCalendar:
     # -- materialising blocks ---------------------------------------------
 
     def _block_at(self, at: int) -> _Block:
-        local_day = (at + self._offset_guess_us) // _US_PER_DAY
-        index = (local_day - 4) // (7 * _WEEKS_PER_BLOCK)
-        block = self._blocks.get(index) or self._block(index)
-        while at < block.start:
-            block = self._block(block.index - 1)
-        while at >= block.end:
-            block = self._block(block.index + 1)
-        return block
+        return self._block((at // _US_PER_DAY - _EPOCH_DAY) // _DAYS_PER_BLOCK)
 
     def _block(self, index: int) -> _Block:
         block = self._blocks.get(index)
@@ -421,22 +432,25 @@ class BusinessCalendar:
         return block
 
     def _materialise_block(self, index: int) -> _Block:
-        first_day = _FIRST_MONDAY + timedelta(weeks=index * _WEEKS_PER_BLOCK)
-        last_day = first_day + timedelta(weeks=_WEEKS_PER_BLOCK)
-        start = self._wall_to_us(first_day, 0)
-        end = self._wall_to_us(last_day, 0)
+        first_day = _FIRST_MONDAY + timedelta(days=index * _DAYS_PER_BLOCK)
+        start = (_EPOCH_DAY + index * _DAYS_PER_BLOCK) * _US_PER_DAY
+        end = start + _DAYS_PER_BLOCK * _US_PER_DAY
+        # The local dates that can reach into these UTC days: zones lie
+        # within a day of UTC, and a shift runs at most a day past its date.
+        first_local = first_day - timedelta(days=2)
+        last_local = first_day + timedelta(days=_DAYS_PER_BLOCK + 1)
 
         shifts = []
-        day = first_day - timedelta(days=1)
-        while day < last_day:
+        day = first_local
+        while day <= last_local:
             for opening, closing in self._hours[day.weekday()]:
                 shifts.append(
                     (self._wall_to_us(day, opening), self._wall_to_us(day, closing))
                 )
             day += timedelta(days=1)
         closed = []
-        day = first_day - timedelta(days=1)
-        while day <= last_day:
+        day = first_local
+        while day <= last_local:
             if self._is_holiday(day):
                 closed.append(
                     (self._wall_to_us(day, 0), self._wall_to_us(day, _SECONDS_PER_DAY))
@@ -731,6 +745,11 @@ def _to_us(value: datetime, field: str) -> int:
 
 def _from_us(value: int) -> datetime:
     return _EPOCH + timedelta(0, 0, value)
+
+
+def _minutes(us: int) -> float:
+    """Return microseconds as minutes, rounded as ``_elapsed.c`` rounds."""
+    return us / _US_PER_SECOND / 60
 
 
 def _minutes_to_us(minutes: float) -> int:

@@ -719,3 +719,77 @@ def test_round_trip_and_monotonic(drawn, offset, minutes, more):
     )
     assert start <= due <= later
     assert calendar.is_open(due)
+
+
+# -- the compiled elapsed-time path --------------------------------------------
+
+
+def test_compiled_path_is_built_and_agrees_on_block_layout():
+    """The install compiles ``_elapsed.c``; its block numbering is ours."""
+    from slaengine import _elapsed, calendars
+
+    assert _elapsed.DAYS_PER_BLOCK == calendars._DAYS_PER_BLOCK
+    assert _elapsed.FIRST_BLOCK_DAY == calendars._EPOCH_DAY
+
+
+def test_compiled_path_declines_what_the_general_path_must_answer(business):
+    from slaengine._elapsed import minutes_in_block
+
+    start = datetime(2026, 3, 4, 14, 0, tzinfo=UTC)
+    end = start + timedelta(hours=3)
+    blocks = business._blocks
+    business.business_minutes_between(start, end)  # materialises the block
+
+    assert minutes_in_block(blocks, start, end) == 180.0
+    assert minutes_in_block(blocks, end, start) is None
+    assert (
+        minutes_in_block(blocks, start.astimezone(ZoneInfo("America/Chicago")), end)
+        is None
+    )
+    assert minutes_in_block(blocks, start, end.replace(tzinfo=None)) is None
+    assert minutes_in_block({}, start, end) is None
+    assert minutes_in_block(blocks, start, end + timedelta(days=200)) is None
+
+
+class LaterDatetime(datetime):
+    """A datetime subclass, which the compiled path leaves alone."""
+
+
+def test_datetime_subclass_and_other_zones_take_the_general_path(business):
+    start = datetime(2026, 3, 4, 14, 0, tzinfo=UTC)
+    end = start + timedelta(hours=3)
+    expected = business.business_minutes_between(start, end)
+
+    subclassed = LaterDatetime(2026, 3, 4, 14, 0, tzinfo=UTC)
+    assert business.business_minutes_between(subclassed, end) == expected
+    assert (
+        business.business_minutes_between(
+            start.astimezone(ZoneInfo("Europe/Dublin")), end
+        )
+        == 180
+    )
+
+
+@PROPERTY_SETTINGS
+@given(
+    drawn=calendar_specs(),
+    offset=st.integers(0, 25 * 86_400 * 1_000_000),
+    length=st.integers(0, 30 * 86_400 * 1_000_000),
+)
+def test_compiled_and_general_paths_give_identical_minutes(drawn, offset, length):
+    """UTC datetimes go through ``_elapsed.c`` once their block exists; the
+    same instants in another zone take the general path. Not one bit may
+    differ."""
+    spec, base = drawn
+    calendar = BusinessCalendar.from_spec(spec)
+    start = datetime.combine(base, time(), tzinfo=UTC) + timedelta(microseconds=offset)
+    end = start + timedelta(microseconds=length)
+
+    elsewhere = ZoneInfo("Asia/Singapore")
+    general = calendar.business_minutes_between(
+        start.astimezone(elsewhere), end.astimezone(elsewhere)
+    )
+    compiled = calendar.business_minutes_between(start, end)
+
+    assert compiled == general
+    assert math.copysign(1, compiled) == 1
