@@ -48,6 +48,7 @@ from slaengine.routing.assignment import assign_automatically
 from slaengine.routing.notices import notify
 from slaengine.sla.calendars import calendar_named
 from slaengine.sla.firing import LATE_AFTER
+from slaengine.sla.rows import among
 from slaengine.sla.timeline import Timeline, read_timeline
 from slaengine.webhooks import enqueue_webhooks
 
@@ -108,7 +109,7 @@ def _targets(priority: str, account_tier: str | None):
 def _fired_actions(session: Session, ticket_ids: Sequence[int]) -> set[tuple[int, str]]:
     rows = session.execute(
         select(SlaFiring.ticket_id, SlaFiring.kind).where(
-            SlaFiring.ticket_id.in_(list(ticket_ids)), SlaFiring.metric == METRIC
+            among(session, SlaFiring.ticket_id, ticket_ids), SlaFiring.metric == METRIC
         )
     )
     return {(ticket_id, kind) for ticket_id, kind in rows}
@@ -201,37 +202,33 @@ def apply_escalation_rule(
 
 
 def sweep_escalations(
-    session: Session, ticket_ids: Sequence[int], *, now: datetime
+    session: Session, tickets: Sequence[Any], *, now: datetime
 ) -> dict[int, datetime | None]:
-    """Fire the due escalation rules among ``ticket_ids`` (the sweep's batch).
+    """Fire the due escalation rules among ``tickets`` (the sweep's batch).
 
-    A ticket whose rule fires has its SLA timers recomputed at once. Only
-    tickets whose threshold has passed, ignoring pauses, have their event
-    log read: pauses only ever delay a rule.
+    ``tickets`` are rows with the ticket's ``id``, ``priority``, ``status``,
+    ``tier``, ``center``, ``created_at``, ``escalated_to_executives`` and
+    ``organization_id``. A ticket whose rule fires has its SLA timers
+    recomputed at once. Only tickets whose threshold has passed, ignoring
+    pauses, have their event log read: pauses only ever delay a rule.
 
     :returns: ticket id → the instant its rule comes due, where still ahead.
     """
-    if not ticket_ids:
+    if not tickets:
         return {}
-    rows = session.execute(
-        select(
-            Ticket.id,
-            Ticket.priority,
-            Ticket.status,
-            Ticket.tier,
-            Ticket.center,
-            Ticket.created_at,
-            Ticket.escalated_to_executives,
-            Organization.account_tier,
-        )
-        .outerjoin(Organization, Organization.id == Ticket.organization_id)
-        .where(Ticket.id.in_(list(ticket_ids)))
-    ).all()
-    fired = _fired_actions(session, ticket_ids)
+    organization_ids = {t.organization_id for t in tickets} - {None}
+    account_tiers = dict(
+        session.execute(
+            select(Organization.id, Organization.account_tier).where(
+                among(session, Organization.id, list(organization_ids))
+            )
+        ).all()
+    )
+    fired = _fired_actions(session, [row.id for row in tickets])
     upcoming: dict[int, datetime | None] = {}
     passed = []
-    for row in rows:
-        targets = _targets(row.priority, row.account_tier)
+    for row in tickets:
+        targets = _targets(row.priority, account_tiers.get(row.organization_id))
         rule = targets.escalation
         if not _rule_applies(row, rule) or (row.id, rule.action) in fired:
             continue

@@ -31,6 +31,21 @@ logger = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(seconds=60)
 KIND_EVENT = {"warning": "sla.warning", "breach": "sla.breached"}
+# What every event and mail of the clock has in common, written once a batch.
+CLOCK_EVENT = {
+    "actor_type": "system",
+    "actor_id": None,
+    "actor_name": "SLA clock",
+    "field": None,
+    "before": None,
+    "after": None,
+}
+CLOCK_MAIL = {
+    "kind": "email",
+    "headers": {"Auto-Submitted": "auto-generated"},
+    "status": "pending",
+    "attempts": 0,
+}
 
 
 class TicketLike(Protocol):
@@ -82,11 +97,16 @@ def next_deadline(timers: Iterable[Any]) -> datetime | None:
     return min(instants, default=None)
 
 
-def _insert_firings(session: Session, rows: list[dict]) -> set[tuple]:
+def _insert_firings(session: Session, rows: list[dict], now: datetime) -> set[tuple]:
     """Insert firing rows; the keys of those this call inserted, not another."""
     key = ["ticket_id", "metric", "cycle", "kind"]
     inserted = insert_rows(
-        session, SlaFiring.__table__, rows, skip_conflicts_on=key, returning=key
+        session,
+        SlaFiring.__table__,
+        rows,
+        common={"fired_at": now},
+        skip_conflicts_on=key,
+        returning=key,
     )
     return set(inserted)
 
@@ -123,11 +143,11 @@ def fire(
                 "cycle": timer.cycle,
                 "kind": kind,
                 "due_at": instant,
-                "fired_at": now,
                 "late": now - instant > LATE_AFTER,
             }
             for t, timer, kind, instant in candidates
         ],
+        now,
     )
     events, mails = [], []
     subscriptions = active_webhooks(session) if inserted else []
@@ -142,10 +162,10 @@ def fire(
         if (ticket.id, timer.metric, timer.cycle, kind) not in inserted:
             continue
         late = now - instant > LATE_AFTER
-        events.append(_event_row(ticket, timer, kind, instant, late, now))
+        events.append(_event_row(ticket, timer, kind, instant, late))
         mails.extend(
             _mail_rows(
-                ticket, timer, kind, instant, late, now, recipients.get(ticket.id, ())
+                ticket, timer, kind, instant, late, recipients.get(ticket.id, ())
             )
         )
         logger.info(
@@ -156,32 +176,32 @@ def fire(
             instant.isoformat(),
             late,
         )
-        enqueue_webhooks(
-            session,
-            ticket,
-            f"sla.{kind}",
-            {"metric": timer.metric, "due_at": instant.isoformat(), "late": late},
-            now,
-            subscriptions=subscriptions,
-        )
-    insert_rows(session, TicketEvent.__table__, events)
+        if subscriptions:
+            enqueue_webhooks(
+                session,
+                ticket,
+                f"sla.{kind}",
+                {"metric": timer.metric, "due_at": instant.isoformat(), "late": late},
+                now,
+                subscriptions=subscriptions,
+            )
     insert_rows(
-        session, OutboxMessage.__table__, mails, skip_conflicts_on=["dedupe_key"]
+        session, TicketEvent.__table__, events, common={"at": now, **CLOCK_EVENT}
+    )
+    insert_rows(
+        session,
+        OutboxMessage.__table__,
+        mails,
+        common={**CLOCK_MAIL, "next_attempt_at": now, "created_at": now},
+        skip_conflicts_on=["dedupe_key"],
     )
     return len(inserted)
 
 
-def _event_row(ticket, timer, kind, instant, late, now) -> dict:
+def _event_row(ticket, timer, kind, instant, late) -> dict:
     return {
         "ticket_id": ticket.id,
-        "at": now,
-        "actor_type": "system",
-        "actor_id": None,
-        "actor_name": "SLA clock",
         "kind": KIND_EVENT[kind],
-        "field": None,
-        "before": None,
-        "after": None,
         "data": {
             "metric": timer.metric,
             "cycle": timer.cycle,
@@ -192,7 +212,7 @@ def _event_row(ticket, timer, kind, instant, late, now) -> dict:
     }
 
 
-def _mail_rows(ticket, timer, kind, instant, late, now, addresses) -> list[dict]:
+def _mail_rows(ticket, timer, kind, instant, late, addresses) -> list[dict]:
     metric = timer.metric.replace("_", " ")
     what = "is about to breach" if kind == "warning" else "has breached"
     due = (timer.due_at or instant).isoformat(" ", "minutes")[:16]
@@ -210,16 +230,10 @@ def _mail_rows(ticket, timer, kind, instant, late, now, addresses) -> list[dict]
             "dedupe_key": (
                 f"sla:{ticket.id}:{timer.metric}:{timer.cycle}:{kind}:{address}"
             ),
-            "kind": "email",
             "ticket_id": ticket.id,
             "recipient": address,
             "subject": f"[#{ticket.id}] SLA {kind}: {metric} {what}",
             "body": body,
-            "headers": {"Auto-Submitted": "auto-generated"},
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
         }
         for address in addresses
     ]

@@ -10,6 +10,9 @@ for the server to run. Here:
   the driver's ``executemany``, with instants as the naive UTC text
   SQLAlchemy itself writes.
 
+Values every row shares are sent once (``common``), and :func:`among` sends
+a batch's ids to PostgreSQL as one array rather than a parameter each.
+
 Values read back through the ORM exactly as if the ORM had written them.
 """
 
@@ -20,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -66,16 +69,29 @@ def _arrays(rows: Rows, names: Sequence[str], converters) -> list[list[Any]]:
     return [[convert(row[name]) for row in rows] for name, convert in pairs]
 
 
+def among(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement:
+    """``column IN values``, sent to PostgreSQL as one array parameter.
+
+    An IN list of a batch's ids is a parameter per id for SQLAlchemy to
+    render and the driver to parse; ``= ANY(array)`` is one.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 def insert_rows(
     session: Session,
     table: Table,
     rows: Rows,
     *,
+    common: Mapping[str, Any] | None = None,
     skip_conflicts_on: Sequence[str] = (),
     returning: Sequence[str] = (),
 ) -> list[tuple]:
     """Insert ``rows`` (dicts with the same keys) into ``table``.
 
+    :param common: values of further columns, the same for every row.
     :param skip_conflicts_on: a unique key; rows that would repeat it are
         left out (``ON CONFLICT DO NOTHING``).
     :param returning: columns to return for the rows inserted.
@@ -83,9 +99,10 @@ def insert_rows(
     """
     if not rows:
         return []
+    common = common or {}
     connection = session.connection()
     names = list(rows[0])
-    quoted, types, converters = _columns(connection, table, names)
+    quoted, types, converters = _columns(connection, table, [*names, *common])
     quote = connection.dialect.identifier_preparer.quote
     target = f"INSERT INTO {quote(table.name)} ({', '.join(quoted)}) "
     tail = ""
@@ -93,16 +110,19 @@ def insert_rows(
         tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
     if returning:
         tail += f" RETURNING {', '.join(returning)}"
+    own, shared = converters[: len(names)], converters[len(names) :]
+    once = [c(value) for c, value in zip(shared, common.values(), strict=True)]
     if connection.dialect.name == "postgresql":
-        arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types[: len(names)])
+        scalars = "".join(f", %b::{kind}" for kind in types[len(names) :])
         result = connection.exec_driver_sql(
-            f"{target}SELECT * FROM unnest({arrays}){tail}",
-            tuple(_arrays(rows, names, converters)),
+            f"{target}SELECT *{scalars} FROM unnest({arrays}){tail}",
+            (*once, *_arrays(rows, names, own)),
         )
         return [tuple(row) for row in result] if returning else []
-    convert = dict(zip(names, converters, strict=True))
-    values = [tuple(convert[name](row[name]) for name in names) for row in rows]
-    statement = f"{target}VALUES ({', '.join('?' * len(names))}){tail}"
+    pairs = list(zip(names, own, strict=True))
+    values = [(*(convert(row[n]) for n, convert in pairs), *once) for row in rows]
+    statement = f"{target}VALUES ({', '.join('?' * len(quoted))}){tail}"
     if not returning:
         connection.exec_driver_sql(statement, values)
         return []

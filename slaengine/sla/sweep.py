@@ -27,7 +27,7 @@ from slaengine.escalation import earliest, sweep_escalations
 from slaengine.models import SlaTimer, Ticket
 from slaengine.sla import recipients_for
 from slaengine.sla.firing import fire, next_deadline
-from slaengine.sla.rows import update_rows
+from slaengine.sla.rows import among, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ class SweepResult:
 
 
 def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
-    """The due tickets, earliest deadline first: a range scan of its index."""
+    """The due tickets, earliest deadline first: a range scan of its index.
+
+    Each row has what firing and the escalation rules read of the ticket.
+    """
     query = (
         select(
             Ticket.id,
@@ -63,6 +66,11 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
             Ticket.subject,
             Ticket.center,
             Ticket.assignee_id,
+            Ticket.status,
+            Ticket.tier,
+            Ticket.created_at,
+            Ticket.escalated_to_executives,
+            Ticket.organization_id,
         )
         .where(Ticket.next_deadline_at <= now)
         .order_by(Ticket.next_deadline_at)
@@ -85,10 +93,10 @@ def _load_timers(
         and_(TIMERS.c.breach_fired_at.is_(None), TIMERS.c.met_at > TIMERS.c.due_at),
     )
     result = session.execute(
-        select(*columns).where(TIMERS.c.ticket_id.in_(ticket_ids), can_fire)
+        select(*columns).where(among(session, TIMERS.c.ticket_id, ticket_ids), can_fire)
     )
     keys = list(result.keys())
-    for row in result:
+    for row in result.all():
         timer = SimpleNamespace(**dict(zip(keys, row, strict=True)))
         timers[timer.ticket_id].append(timer)
     return timers
@@ -134,7 +142,7 @@ def sweep_batch(
         return SweepResult(0, 0)
     ticket_ids = [t.id for t in tickets]
     # Escalation rules first: one that fires restarts the ticket's timers.
-    escalation_at = sweep_escalations(session, ticket_ids, now=now)
+    escalation_at = sweep_escalations(session, tickets, now=now)
     timers = _load_timers(session, ticket_ids)
     firings = fire(
         session, tickets, timers, now=now, recipients=recipients_for(session, tickets)
