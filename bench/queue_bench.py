@@ -35,6 +35,7 @@ from slaengine.models import (
     Organization,
     SlaTimer,
     Ticket,
+    TicketDeadline,
     User,
 )
 
@@ -200,7 +201,7 @@ def populate(database: Database, count: int, *, seed: int = 7) -> int:
         priorities = list(PRIORITY_WEIGHTS)
         weights = list(PRIORITY_WEIGHTS.values())
         for start in range(1, count + 1, CHUNK):
-            tickets, timers, messages = [], [], []
+            tickets, deadlines, timers, messages = [], [], [], []
             for ticket_id in range(start, min(start + CHUNK, count + 1)):
                 status = rng.choices(
                     ("new", "open", "pending", "on_hold", "solved", "closed"),
@@ -229,10 +230,10 @@ def populate(database: Database, count: int, *, seed: int = 7) -> int:
                         "tags": rng.sample(["billing", "api", "sso", "mobile"], 1),
                         "created_at": created,
                         "updated_at": created,
-                        "next_deadline_at": next_at,
                         "version": 1,
                     }
                 )
+                deadlines.append({"ticket_id": ticket_id, "next_deadline_at": next_at})
                 messages.append(
                     {
                         "ticket_id": ticket_id,
@@ -245,6 +246,7 @@ def populate(database: Database, count: int, *, seed: int = 7) -> int:
                     }
                 )
             connection.execute(insert(Ticket), tickets)
+            connection.execute(insert(TicketDeadline), deadlines)
             connection.execute(insert(SlaTimer), timers)
             connection.execute(insert(Message), messages)
         if connection.dialect.name == "postgresql":
@@ -261,7 +263,6 @@ def populate(database: Database, count: int, *, seed: int = 7) -> int:
 
 PROPOSED_INDEXES = (
     "CREATE INDEX ix_sla_timer_unmet_due ON sla_timer (due_at) WHERE met_at IS NULL",
-    "CREATE INDEX ix_ticket_deadline_id ON ticket (next_deadline_at, id)",
 )
 TRIGRAM_INDEXES = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",

@@ -41,6 +41,7 @@ from slaengine.models import (
     Organization,
     SlaTimer,
     Ticket,
+    TicketDeadline,
     TicketEvent,
     User,
     UTCDateTime,
@@ -128,7 +129,7 @@ def _sort_key(name: str) -> ColumnElement[Any]:
         return Ticket.updated_at
     if name == "next_deadline":
         return func.coalesce(
-            Ticket.next_deadline_at, literal(NO_DEADLINE, UTCDateTime())
+            TicketDeadline.next_deadline_at, literal(NO_DEADLINE, UTCDateTime())
         )
     return case({p: rank for rank, p in enumerate(PRIORITIES)}, value=Ticket.priority)
 
@@ -233,6 +234,8 @@ def list_tickets(
         raise InvalidInput(f"limit: must be 1 to {MAX_LIMIT}", field="limit")
     key = _sort_key(name)
     query = _filtered(select(Ticket), wanted, session.get_bind().dialect.name)
+    if name == "next_deadline":
+        query = query.outerjoin(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
     if cursor is not None:
         last_key, last_id = decode_cursor(cursor, sort)
         boundary = _key_literal(name, last_key)

@@ -27,9 +27,16 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    column_property,
+    mapped_column,
+    relationship,
+)
 
 from slaengine.clock import utcnow
 
@@ -145,6 +152,26 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TicketDeadline(Base):
+    """The instant at which a ticket next has a warning, breach or rule to fire.
+
+    A narrow table of its own, read as ``Ticket.next_deadline_at``: the
+    sweep rewrites it for every due ticket, and an indexed column of the
+    wide ``ticket`` row made each rewrite a new ticket row with an entry in
+    each of its indexes. Written only by
+    :func:`slaengine.sla.store_next_deadlines`.
+    """
+
+    __tablename__ = "ticket_deadline"
+    __table_args__ = (
+        # The sweep's due lookup and the queues' deadline order, ties by id.
+        Index("ix_ticket_deadline_next_deadline_at", "next_deadline_at", "ticket_id"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    next_deadline_at: Mapped[datetime | None]
+
+
 class Ticket(Base):
     """A customer's request and the commitments the SLA makes about it."""
 
@@ -154,8 +181,6 @@ class Ticket(Base):
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint("tier BETWEEN 1 AND 3", name="tier"),
         Index("ix_ticket_queue", "center", "tier", "status"),
-        # The sweep's due lookup and the queues' deadline order, ties by id.
-        Index("ix_ticket_next_deadline_at", "next_deadline_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,8 +206,14 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     solved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    next_deadline_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Read-only here; queries that filter or sort on it join TicketDeadline.
+    next_deadline_at: Mapped[datetime | None] = column_property(
+        select(TicketDeadline.next_deadline_at)
+        .where(TicketDeadline.ticket_id == id)
+        .correlate_except(TicketDeadline)
+        .scalar_subquery()
+    )
 
     requester: Mapped[Customer] = relationship()
     organization: Mapped[Organization | None] = relationship()

@@ -6,12 +6,12 @@ unassigned ones of their center and tier, those breaching soon, those
 breached, those escalated to them, or all of them. Filters narrow any
 queue; the default order is the next SLA deadline first.
 
-Ordering uses ``Ticket.next_deadline_at``, the indexed instant at which
-the ticket's next warning or breach is due (see :mod:`slaengine.sla.firing`),
-then the ticket id. Tickets with nothing left to fire come last. That
-instant is a warning instant while a warning is still to come, so two
-tickets are ordered by whichever of them needs attention first, not by the
-due instants alone.
+Ordering uses the ticket's next deadline (``ticket_deadline``, indexed),
+the instant at which its next warning or breach is due (see
+:mod:`slaengine.sla.firing`), then the ticket id. Tickets with nothing left
+to fire come last. That instant is a warning instant while a warning is
+still to come, so two tickets are ordered by whichever of them needs
+attention first, not by the due instants alone.
 
 Pages are numbered (offset pagination): an agent's queue rarely runs past
 a few pages, and the first pages read a handful of index entries even with
@@ -43,6 +43,7 @@ from slaengine.models import (
     Organization,
     SlaTimer,
     Ticket,
+    TicketDeadline,
     User,
 )
 from slaengine.people import LANGUAGES
@@ -316,8 +317,8 @@ def _order(sort: str) -> list:
         rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority)
         return [
             rank,
-            Ticket.next_deadline_at.is_(None),
-            Ticket.next_deadline_at,
+            TicketDeadline.next_deadline_at.is_(None),
+            TicketDeadline.next_deadline_at,
             Ticket.id,
         ]
     if sort == "newest":
@@ -326,7 +327,7 @@ def _order(sort: str) -> list:
         return [Ticket.id]
     if sort == "updated":
         return [Ticket.updated_at.desc(), Ticket.id.desc()]
-    return [Ticket.next_deadline_at.asc().nulls_last(), Ticket.id]
+    return [TicketDeadline.next_deadline_at.asc().nulls_last(), Ticket.id]
 
 
 def queue_query(
@@ -409,13 +410,14 @@ def queue_page(
     :raises InvalidInput: for an unknown queue.
     """
     filters = filters or QueueFilters()
-    # The page's ticket numbers first, from the ticket table alone (so the
-    # database sorts narrow rows and stops early), then the rows with their
-    # requester, organization, assignee and timers.
+    # The page's ticket numbers first, from the ticket table and its deadline
+    # alone (so the database sorts narrow rows and stops early), then the
+    # rows with their requester, organization, assignee and timers.
     ids = list(
         session.scalars(
             queue_query(queue, user, filters, now=now)
             .with_only_columns(Ticket.id)
+            .outerjoin(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
             .order_by(*_order(filters.sort))
             .limit(PAGE_SIZE + 1)
             .offset((filters.page - 1) * PAGE_SIZE)

@@ -7,19 +7,21 @@ fires what comes due between changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from slaengine import escalation
-from slaengine.models import SlaTimer, Ticket, TicketEvent, User
+from slaengine.models import SlaTimer, Ticket, TicketDeadline, TicketEvent, User
 from slaengine.policies import Targets, default_policies, select_policy
 from slaengine.policies.model import TIER_METRICS
 from slaengine.sla.calendars import calendar_named, round_the_clock
 from slaengine.sla.firing import fire, next_deadline
+from slaengine.sla.rows import insert_rows
 from slaengine.sla.timeline import read_timeline
 from slaengine.sla.timers import TimerState, compute_timers
 
@@ -116,6 +118,27 @@ def recipients_for(session: Session, tickets: Sequence[Any]) -> dict[int, list[s
     }
 
 
+def store_next_deadlines(
+    session: Session, deadlines: Mapping[int, datetime | None]
+) -> None:
+    """Set tickets' next deadlines: ticket id → instant, None for nothing due.
+
+    The one writer of ``ticket_deadline`` (read as
+    ``Ticket.next_deadline_at``), for a ticket just changed and for a
+    sweep's batch alike. Tickets already loaded in ``session`` see the new
+    instant without reading it back.
+    """
+    insert_rows(
+        session,
+        TicketDeadline.__table__,
+        [{"ticket_id": tid, "next_deadline_at": at} for tid, at in deadlines.items()],
+        replace_on=["ticket_id"],
+    )
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, Ticket) and loaded.id in deadlines:
+            set_committed_value(loaded, "next_deadline_at", deadlines[loaded.id])
+
+
 def refresh(session: Session, ticket: Ticket, *, now: datetime) -> None:
     """Recompute, store and fire the ticket's timers; set its next deadline.
 
@@ -134,6 +157,5 @@ def refresh(session: Session, ticket: Ticket, *, now: datetime) -> None:
         now=now,
         recipients=recipients_for(session, [ticket]),
     )
-    ticket.next_deadline_at = escalation.earliest(
-        next_deadline(ticket.timers), escalation_at
-    )
+    upcoming = escalation.earliest(next_deadline(ticket.timers), escalation_at)
+    store_next_deadlines(session, {ticket.id: upcoming})

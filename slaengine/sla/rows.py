@@ -87,6 +87,7 @@ def insert_rows(
     *,
     common: Mapping[str, Any] | None = None,
     skip_conflicts_on: Sequence[str] = (),
+    replace_on: Sequence[str] = (),
     returning: Sequence[str] = (),
 ) -> list[tuple]:
     """Insert ``rows`` (dicts with the same keys) into ``table``.
@@ -94,6 +95,8 @@ def insert_rows(
     :param common: values of further columns, the same for every row.
     :param skip_conflicts_on: a unique key; rows that would repeat it are
         left out (``ON CONFLICT DO NOTHING``).
+    :param replace_on: a unique key; a row that would repeat it sets the
+        other columns of the row already there instead (``DO UPDATE``).
     :param returning: columns to return for the rows inserted.
     :returns: one tuple of ``returning`` values per row inserted.
     """
@@ -108,6 +111,11 @@ def insert_rows(
     tail = ""
     if skip_conflicts_on:
         tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
+    if replace_on:
+        pairs = zip([*names, *common], quoted, strict=True)
+        kept = [column for name, column in pairs if name not in replace_on]
+        settings = ", ".join(f"{column} = excluded.{column}" for column in kept)
+        tail = f" ON CONFLICT ({', '.join(replace_on)}) DO UPDATE SET {settings}"
     if returning:
         tail += f" RETURNING {', '.join(returning)}"
     own, shared = converters[: len(names)], converters[len(names) :]

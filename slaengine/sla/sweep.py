@@ -1,7 +1,8 @@
 """The sweep: fire what has come due on tickets nobody touched meanwhile.
 
-Tickets carry ``next_deadline_at``, the earliest instant at which one of
-their timers has a warning or breach to fire. The sweep takes tickets whose
+Tickets carry ``next_deadline_at`` (a narrow ``ticket_deadline`` row), the
+earliest instant at which one of their timers has a warning or breach to
+fire. The sweep takes tickets whose
 instant has come, earliest first, in batches (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several sweeps share the work), fires their due events and
 stores each ticket's next instant. Its cost grows with the number of due
@@ -24,15 +25,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from slaengine.escalation import earliest, sweep_escalations
-from slaengine.models import SlaTimer, Ticket
-from slaengine.sla import recipients_for
+from slaengine.models import SlaTimer, Ticket, TicketDeadline
+from slaengine.sla import recipients_for, store_next_deadlines
 from slaengine.sla.firing import fire, next_deadline
 from slaengine.sla.rows import among, update_rows
 
 logger = logging.getLogger(__name__)
 
 TIMERS = SlaTimer.__table__
-TICKETS = Ticket.__table__
 FIRED_COLUMNS = ("state", "warning_fired_at", "breach_fired_at", "breached_at")
 # What firing reads of a timer; the rest of the row is not needed here.
 TIMER_COLUMNS = (
@@ -72,8 +72,9 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
             Ticket.escalated_to_executives,
             Ticket.organization_id,
         )
-        .where(Ticket.next_deadline_at <= now)
-        .order_by(Ticket.next_deadline_at)
+        .join(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
+        .where(TicketDeadline.next_deadline_at <= now)
+        .order_by(TicketDeadline.next_deadline_at)
         .limit(batch_size)
     )
     if skip_locked:
@@ -115,18 +116,12 @@ def _store(
         if t.warning_fired_at == now or t.breach_fired_at == now
     ]
     update_rows(session, TIMERS, changed)
-    update_rows(
+    store_next_deadlines(
         session,
-        TICKETS,
-        [
-            {
-                "id": tid,
-                "next_deadline_at": earliest(
-                    next_deadline(group), escalation_at.get(tid)
-                ),
-            }
+        {
+            tid: earliest(next_deadline(group), escalation_at.get(tid))
             for tid, group in timers.items()
-        ],
+        },
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from slaengine.clock import utcnow
 from slaengine.models import Ticket
+from slaengine.sla import store_next_deadlines
 from slaengine.sla.firing import next_deadline
 from tests.agent.conftest import PASSWORD
 
@@ -41,7 +42,7 @@ def worked_queue(seed, database):
             timer = next(t for t in ticket.timers if t.metric == "acknowledge")
             timer.due_at = utcnow() - late
             timer.warn_at = timer.due_at - timedelta(minutes=30)
-            ticket.next_deadline_at = next_deadline(ticket.timers)
+            store_next_deadlines(session, {ticket.id: next_deadline(ticket.timers)})
     return seed(
         subject="Webhook deliveries delayed by an hour",
         priority="medium",

@@ -171,4 +171,4 @@ def test_due_lookup_uses_the_next_deadline_index(database):
         plan = " ".join(
             str(row) for row in session.execute(text(explain + str(compiled)))
         )
-    assert "ix_ticket_next_deadline_at" in plan
+    assert "ix_ticket_deadline_next_deadline_at" in plan
