@@ -127,7 +127,7 @@ def insert_rows(
             f"{target}SELECT *{scalars} FROM unnest({arrays}){tail}",
             (*once, *_arrays(rows, names, own)),
         )
-        return [tuple(row) for row in result] if returning else []
+        return [tuple(row) for row in result.all()] if returning else []
     pairs = list(zip(names, own, strict=True))
     values = [(*(convert(row[n]) for n, convert in pairs), *once) for row in rows]
     statement = f"{target}VALUES ({', '.join('?' * len(quoted))}){tail}"
