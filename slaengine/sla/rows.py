@@ -30,8 +30,6 @@ from sqlalchemy.orm import Session
 from slaengine.models import UTCDateTime
 
 Rows = Sequence[Mapping[str, Any]]
-# The most parameters one SQLite statement may take (since SQLite 3.32).
-SQLITE_MAX_PARAMETERS = 32766
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
@@ -132,20 +130,16 @@ def insert_rows(
         return [tuple(row) for row in result.all()] if returning else []
     pairs = list(zip(names, own, strict=True))
     values = [(*(convert(row[n]) for n, convert in pairs), *once) for row in rows]
-    marks = f"({', '.join('?' * len(quoted))})"
+    statement = f"{target}VALUES ({', '.join('?' * len(quoted))}){tail}"
     if not returning:
-        connection.exec_driver_sql(f"{target}VALUES {marks}{tail}", values)
+        connection.exec_driver_sql(statement, values)
         return []
-    # sqlite3's executemany cannot return rows: one statement per chunk of rows.
+    # sqlite3's executemany cannot return rows: one statement a row, in-process.
+    cursor = connection.connection.driver_connection.cursor()
     found = []
-    size = SQLITE_MAX_PARAMETERS // len(quoted)
-    for start in range(0, len(values), size):
-        chunk = values[start : start + size]
-        result = connection.exec_driver_sql(
-            f"{target}VALUES {', '.join([marks] * len(chunk))}{tail}",
-            tuple(value for row in chunk for value in row),
-        )
-        found.extend(tuple(row) for row in result.all())
+    for row in values:
+        found.extend(tuple(r) for r in cursor.execute(statement, row).fetchall())
+    cursor.close()
     return found
 
 
