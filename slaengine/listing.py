@@ -235,7 +235,7 @@ def list_tickets(
     key = _sort_key(name)
     query = _filtered(select(Ticket), wanted, session.get_bind().dialect.name)
     if name == "next_deadline":
-        query = query.outerjoin(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
+        query = query.join(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
     if cursor is not None:
         last_key, last_id = decode_cursor(cursor, sort)
         boundary = _key_literal(name, last_key)

@@ -159,7 +159,9 @@ class TicketDeadline(Base):
     sweep rewrites it for every due ticket, and an indexed column of the
     wide ``ticket`` row made each rewrite a new ticket row with an entry in
     each of its indexes. Written only by
-    :func:`slaengine.sla.store_next_deadlines`.
+    :func:`slaengine.sla.store_next_deadlines`, first when the ticket is
+    created, so every ticket has one and queries join it (an inner join
+    lets the database walk the index in deadline order).
     """
 
     __tablename__ = "ticket_deadline"

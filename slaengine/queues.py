@@ -417,7 +417,7 @@ def queue_page(
         session.scalars(
             queue_query(queue, user, filters, now=now)
             .with_only_columns(Ticket.id)
-            .outerjoin(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
+            .join(TicketDeadline, TicketDeadline.ticket_id == Ticket.id)
             .order_by(*_order(filters.sort))
             .limit(PAGE_SIZE + 1)
             .offset((filters.page - 1) * PAGE_SIZE)
