@@ -2,11 +2,11 @@
 
 Tickets carry ``next_deadline_at`` (a narrow ``ticket_deadline`` row), the
 earliest instant at which one of their timers has a warning or breach to
-fire. The sweep takes tickets whose
-instant has come, earliest first, in batches (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so several sweeps share the work), fires their due events and
-stores each ticket's next instant. Its cost grows with the number of due
-tickets, not with the number of open ones.
+fire. The sweep takes tickets whose instant has come, earliest first, in
+batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several sweeps share
+the work), fires their due events and stores each ticket's next instant.
+Its cost grows with the number of due tickets, not with the number of open
+ones.
 
 The timer rows are a cache recomputed on every change to the ticket, so the
 due and warning instants in them are current; the sweep only fires them. It
