@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
+from slaengine.config import Settings
 from slaengine.db import Database
 from slaengine.migrate import rebuild
 from slaengine.models import (
@@ -201,9 +202,17 @@ def populate(
         connection.execute(text("VACUUM ANALYZE" if is_postgres else "ANALYZE"))
 
 
-def time_sweep(database: Database, batch_size: int) -> tuple[float, int, int]:
+def time_sweep(
+    database: Database, batch_size: int, workers: int
+) -> tuple[float, int, int]:
     started = time.perf_counter()
-    result = run_sweep(database, now=NOW, batch_size=batch_size, max_batches=10_000)
+    result = run_sweep(
+        database,
+        now=NOW,
+        batch_size=batch_size,
+        max_batches=10_000,
+        workers=workers,
+    )
     return time.perf_counter() - started, result.tickets, result.firings
 
 
@@ -244,6 +253,12 @@ def main() -> None:
     parser.add_argument("--open", type=int, default=700_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=Settings.sweep_workers,
+        help="sweep workers (PostgreSQL; SQLite always sweeps with one)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
@@ -286,9 +301,10 @@ def main() -> None:
             )
         )
     timer_ids = [row[0] for row in timers]
+    workers = args.workers if database.engine.dialect.name == "postgresql" else 1
     rates = []
     for repeat in range(args.repeats):
-        seconds, swept, fired = time_sweep(database, args.batch_size)
+        seconds, swept, fired = time_sweep(database, args.batch_size, args.workers)
         rates.append(swept / seconds)
         print(
             f"sweep {repeat + 1}: {swept:,} due tickets, {fired:,} firings "
@@ -298,9 +314,15 @@ def main() -> None:
         restore(database, snapshot, timer_ids)
     print(
         f"sweep median: {statistics.median(rates):,.0f} due tickets/s "
-        f"(batch size {args.batch_size})"
+        f"(batch size {args.batch_size}, {workers} worker{'s' if workers > 1 else ''})"
     )
-    run_sweep(database, now=NOW, batch_size=args.batch_size, max_batches=10_000)
+    run_sweep(
+        database,
+        now=NOW,
+        batch_size=args.batch_size,
+        max_batches=10_000,
+        workers=workers,
+    )
     print(f"fire latency in a live scheduler: {live_latency(database):.1f} s at most")
 
 

@@ -196,7 +196,10 @@ def sweep(context: Context) -> None:
     from slaengine.sla.sweep import run_sweep
 
     result = run_sweep(
-        context.database, now=utcnow(), batch_size=context.settings.sweep_batch_size
+        context.database,
+        now=utcnow(),
+        batch_size=context.settings.sweep_batch_size,
+        workers=context.settings.sweep_workers,
     )
     click.echo(f"Swept {result.tickets} due tickets, fired {result.firings} events.")
 

@@ -70,6 +70,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     sweep_interval_seconds: float = 5.0
     sweep_batch_size: int = 2000
+    sweep_workers: int = 2
     outbox_interval_seconds: float = 5.0
 
 
@@ -229,5 +230,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail=_mail(env),
         sweep_interval_seconds=_seconds(env, "SWEEP_INTERVAL_SECONDS", 5.0),
         sweep_batch_size=_integer(env, "SWEEP_BATCH_SIZE", 2000, 1, 100_000),
+        sweep_workers=_integer(env, "SWEEP_WORKERS", 2, 1, 16),
         outbox_interval_seconds=_seconds(env, "OUTBOX_INTERVAL_SECONDS", 5.0),
     )

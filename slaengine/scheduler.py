@@ -36,7 +36,12 @@ class Job:
 
 
 def _sweep(database: Database, settings: Settings) -> object:
-    return run_sweep(database, now=utcnow(), batch_size=settings.sweep_batch_size)
+    return run_sweep(
+        database,
+        now=utcnow(),
+        batch_size=settings.sweep_batch_size,
+        workers=settings.sweep_workers,
+    )
 
 
 def _deliver(database: Database, settings: Settings) -> object:

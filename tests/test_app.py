@@ -65,6 +65,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path):
         ({"PORT": "70000"}, "PORT must be between 1 and 65535, got 70000"),
         ({"DATABASE_URL": "::nonsense"}, "DATABASE_URL is not a database URL"),
         ({"SWEEP_INTERVAL_SECONDS": "0"}, "SWEEP_INTERVAL_SECONDS must be between"),
+        ({"SWEEP_WORKERS": "0"}, "SWEEP_WORKERS must be between 1 and 16, got 0"),
     ],
 )
 def test_bad_configuration_names_the_setting(tmp_path, env, message):

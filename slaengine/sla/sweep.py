@@ -3,8 +3,9 @@
 Tickets carry ``next_deadline_at`` (a narrow ``ticket_deadline`` row), the
 earliest instant at which one of their timers has a warning or breach to
 fire. The sweep takes tickets whose instant has come, earliest first, in
-batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several sweeps share
-the work), fires their due events and stores each ticket's next instant.
+batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several sweeps, and
+several workers of one sweep, share the work), fires their due events and
+stores each ticket's next instant.
 Its cost grows with the number of due tickets, not with the number of open
 ones.
 
@@ -17,6 +18,8 @@ path), and it does not move the ticket's version: a sweep is not an edit.
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -58,6 +61,11 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
     """The due tickets, earliest deadline first: a range scan of its index.
 
     Each row has what firing and the escalation rules read of the ticket.
+    With ``skip_locked`` both rows are locked, and rows another transaction
+    holds are passed over: the ticket, so a ticket being edited is left to
+    its edit; its deadline row, so that once another sweep has committed a
+    ticket, the deadline is read again and the ticket, no longer due, is not
+    taken twice.
     """
     query = (
         select(
@@ -78,7 +86,7 @@ def due_tickets_query(now: datetime, batch_size: int, *, skip_locked: bool):
         .limit(batch_size)
     )
     if skip_locked:
-        query = query.with_for_update(skip_locked=True, of=Ticket)
+        query = query.with_for_update(skip_locked=True, of=(Ticket, TicketDeadline))
     return query
 
 
@@ -147,17 +155,48 @@ def sweep_batch(
 
 
 def run_sweep(
-    database, *, now: datetime, batch_size: int = 2000, max_batches: int = 1000
+    database,
+    *,
+    now: datetime,
+    batch_size: int = 2000,
+    max_batches: int = 1000,
+    workers: int = 1,
 ) -> SweepResult:
-    """Sweep until no due ticket is left, one transaction per batch."""
-    tickets = firings = 0
-    for _ in range(max_batches):
-        with database.session() as session:
-            result = sweep_batch(session, now=now, batch_size=batch_size)
-        tickets += result.tickets
-        firings += result.firings
-        if result.tickets < batch_size:
-            break
+    """Sweep until no due ticket is left, one transaction per batch.
+
+    On PostgreSQL ``workers`` threads, each with its own connection, take
+    batches side by side (locked rows are skipped, so no ticket is taken
+    twice): one builds its rows while the server writes another's. SQLite
+    writes one transaction at a time, so it always sweeps with one.
+    ``max_batches`` bounds the batches of all workers together.
+    """
+    if database.engine.dialect.name != "postgresql":
+        workers = 1
+    budget = iter(range(max_batches))
+    budget_lock = threading.Lock()
+
+    def work() -> SweepResult:
+        tickets = firings = 0
+        while True:
+            with budget_lock:
+                if next(budget, None) is None:
+                    break
+            with database.session() as session:
+                result = sweep_batch(session, now=now, batch_size=batch_size)
+            tickets += result.tickets
+            firings += result.firings
+            # A short batch: what is left is due later, or another worker's.
+            if result.tickets < batch_size:
+                break
+        return SweepResult(tickets, firings)
+
+    if workers == 1:
+        results = [work()]
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="sla-sweep") as pool:
+            results = list(pool.map(lambda _: work(), range(workers)))
+    tickets = sum(result.tickets for result in results)
+    firings = sum(result.firings for result in results)
     if tickets:
         logger.info("event=sla.sweep tickets=%d firings=%d", tickets, firings)
     return SweepResult(tickets, firings)

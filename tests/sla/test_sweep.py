@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from slaengine import tickets as ticket_service
+from slaengine.db import Database
+from slaengine.migrate import rebuild
 from slaengine.models import OutboxMessage, SlaFiring, Ticket, TicketEvent
 from slaengine.people import create_organization, create_user
 from slaengine.sla.sweep import due_tickets_query, run_sweep, sweep_batch
@@ -154,6 +156,41 @@ def test_parallel_sweeps_on_postgresql_fire_each_event_once(postgres_database, w
         "mails": 480,
         "late": 480,
     }
+
+
+def test_one_sweep_with_several_workers_takes_each_ticket_once(
+    postgres_database, caplog
+):
+    open_critical_tickets(postgres_database, 120)
+    caplog.set_level("INFO", logger="slaengine.sla.firing")
+
+    result = run_sweep(
+        postgres_database, now=START + timedelta(minutes=40), batch_size=10, workers=3
+    )
+
+    assert result.tickets == 120
+    assert result.firings == 480
+    assert totals(postgres_database) == {
+        "firings": 480,
+        "events": 480,
+        "mails": 480,
+        "late": 480,
+    }
+    workers = {r.threadName for r in caplog.records if r.name == "slaengine.sla.firing"}
+    assert len(workers) > 1, workers
+
+
+def test_sqlite_sweeps_with_one_worker_whatever_is_asked(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'one-writer.db'}")
+    rebuild(database.url)
+    open_critical_tickets(database, 30)
+
+    result = run_sweep(
+        database, now=START + timedelta(minutes=40), batch_size=10, workers=4
+    )
+
+    assert (result.tickets, result.firings) == (30, 120)
+    assert totals(database)["mails"] == 120
 
 
 def test_due_lookup_uses_the_next_deadline_index(database):
