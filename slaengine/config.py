@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -60,6 +61,7 @@ class Settings:
     secret_key: str
     host: str = "127.0.0.1"
     port: int = 5000
+    public_url: str = "http://127.0.0.1:5000"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_security: str = "none"
@@ -87,6 +89,25 @@ def _integer(
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _public_url(env: Mapping[str, str], host: str, port: int) -> str:
+    """Where customers and staff reach the web app: links in mail sent
+    outside a web request start with it. Defaults to what ``slaengine run``
+    serves."""
+    raw = env.get("PUBLIC_URL")
+    if not raw:
+        return f"http://{host}:{port}"
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError:
+        raise ConfigError(f"PUBLIC_URL has a bad port, got {raw!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"PUBLIC_URL must be an http:// or https:// URL, got {raw!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL must not have a query or fragment, got {raw!r}")
+    return raw.rstrip("/")
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -210,12 +231,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         instance_path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"SLAENGINE_INSTANCE {str(instance_path)!r}: {exc}") from None
+    host = env.get("HOST") or "127.0.0.1"
+    port = _integer(env, "PORT", 5000, 1, 65535)
     return Settings(
         instance_path=instance_path.resolve(),
         database_url=_database_url(env, instance_path.resolve()),
         secret_key=_secret_key(env, instance_path),
-        host=env.get("HOST") or "127.0.0.1",
-        port=_integer(env, "PORT", 5000, 1, 65535),
+        host=host,
+        port=port,
+        public_url=_public_url(env, host, port),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=_integer(env, "SMTP_PORT", 25, 1, 65535),
         smtp_security=_choice(env, "SMTP_SECURITY", "none", SMTP_SECURITY),

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -339,6 +339,48 @@ def confirmation_body(
     )
 
 
+def link_url_under(public_url: str) -> LinkUrl:
+    """Private link addresses under ``public_url`` (the ``PUBLIC_URL``
+    setting), for mail written outside a web request. The web app serves
+    them at ``/t/<token>``; in a request it builds them itself."""
+    return lambda token: f"{public_url}/t/{token}"
+
+
+def confirm_new_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    settings: PortalSettings,
+    link_url: LinkUrl,
+    now: datetime,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """Mail the requester of a new ticket its reference, our commitment and
+    a private link to it; return the link's token.
+
+    Once per ticket, whichever way it came in (web form or email).
+    :param headers: further headers, e.g. to thread the mail onto the
+        customer's own email.
+    """
+    token = issue_link(session, ticket, ticket.requester, settings=settings, now=now)
+    enqueue_email(
+        session,
+        dedupe_key=f"portal-confirmation:{ticket.id}",
+        ticket=ticket,
+        recipient=ticket.requester.email,
+        subject=f"[{ticket.reference}] We received your request: {ticket.subject}",
+        body=confirmation_body(
+            ticket,
+            promise=acknowledgement_promise(ticket),
+            url=link_url(token),
+            expires_at=now + settings.link_lifetime,
+        ),
+        now=now,
+        headers={**(headers or {}), "Auto-Submitted": "auto-replied"},
+    )
+    return token
+
+
 def submit_request(
     session: Session,
     form: RequestForm,
@@ -409,23 +451,10 @@ def _open_from_form(
         },
     )
     attachments.attach(session, ticket.messages[0], stored, now=now)
-    token = issue_link(session, ticket, customer, settings=settings, now=now)
-    promise = acknowledgement_promise(ticket)
-    enqueue_email(
-        session,
-        dedupe_key=f"portal-confirmation:{ticket.id}",
-        ticket=ticket,
-        recipient=customer.email,
-        subject=f"[{ticket.reference}] We received your request: {ticket.subject}",
-        body=confirmation_body(
-            ticket,
-            promise=promise,
-            url=link_url(token),
-            expires_at=now + settings.link_lifetime,
-        ),
-        now=now,
-        headers={"Auto-Submitted": "auto-replied"},
+    token = confirm_new_ticket(
+        session, ticket, settings=settings, link_url=link_url, now=now
     )
+    promise = acknowledgement_promise(ticket)
     logger.info(
         "event=portal.submitted ticket=%s priority=%s impact=%s files=%s",
         ticket.reference,

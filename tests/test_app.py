@@ -66,8 +66,23 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path):
         ({"DATABASE_URL": "::nonsense"}, "DATABASE_URL is not a database URL"),
         ({"SWEEP_INTERVAL_SECONDS": "0"}, "SWEEP_INTERVAL_SECONDS must be between"),
         ({"SWEEP_WORKERS": "0"}, "SWEEP_WORKERS must be between 1 and 16, got 0"),
+        ({"PUBLIC_URL": "support.example"}, "PUBLIC_URL must be an http:// or"),
+        ({"PUBLIC_URL": "ftp://support.example"}, "PUBLIC_URL must be an http:// or"),
+        ({"PUBLIC_URL": "https://support.example:web"}, "PUBLIC_URL has a bad port"),
+        ({"PUBLIC_URL": "https://support.example/?a=1"}, "must not have a query"),
     ],
 )
 def test_bad_configuration_names_the_setting(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         load_settings({"SLAENGINE_INSTANCE": str(tmp_path), **env})
+
+
+def test_public_url_defaults_to_where_the_app_listens(tmp_path):
+    instance = {"SLAENGINE_INSTANCE": str(tmp_path)}
+    assert load_settings(instance).public_url == "http://127.0.0.1:5000"
+    assert (
+        load_settings({**instance, "HOST": "10.0.0.5", "PORT": "8080"}).public_url
+        == "http://10.0.0.5:8080"
+    )
+    given = {**instance, "PUBLIC_URL": "https://help.example/desk/"}
+    assert load_settings(given).public_url == "https://help.example/desk"

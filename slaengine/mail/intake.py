@@ -43,7 +43,7 @@ from slaengine.db import Database
 from slaengine.errors import InvalidInput, SlaEngineError
 from slaengine.events import Actor, record_event
 from slaengine.mail.language import message_language
-from slaengine.mail.outbound import find_outbox_rows
+from slaengine.mail.outbound import find_outbox_rows, thread_headers
 from slaengine.mail.parsing import (
     MessageUnparseable,
     ParsedAttachment,
@@ -66,6 +66,7 @@ from slaengine.models import (
     TicketParticipant,
 )
 from slaengine.people import find_customer, get_or_create_customer, normalize_email
+from slaengine.portal import PortalSettings, confirm_new_ticket, link_url_under
 
 logger = logging.getLogger(__name__)
 
@@ -437,6 +438,8 @@ def _handle(
         message = ticket.messages[0]
     _store_attachments(session, message, parsed.attachments, settings, now, written)
     _add_participants(session, ticket, parsed, ours, now)
+    if thread is None or ticket.id != thread.ticket.id:
+        _confirm(session, ticket, settings, now)
     record_event(
         session,
         ticket,
@@ -587,6 +590,25 @@ def _add_to_thread(
         now=now,
     )
     return message, thread.ticket
+
+
+def _confirm(
+    session: Session, ticket: Ticket, settings: Settings, now: datetime
+) -> None:
+    """Answer a new ticket's first email with its reference and private link,
+    threaded onto that email. Automatic mail never gets here."""
+    session.flush()
+    confirm_new_ticket(
+        session,
+        ticket,
+        settings=PortalSettings(
+            secret_key=settings.secret_key,
+            attachment_folder=settings.instance_path / "attachments",
+        ),
+        link_url=link_url_under(settings.public_url),
+        now=now,
+        headers=thread_headers(session, ticket),
+    )
 
 
 def _message_id(parsed: ParsedMessage) -> str | None:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from slaengine.models import Ticket
 from slaengine.outbox import enqueue_email
 
-# TODO: links are relative paths until a public base URL setting exists.
+# TODO: staff notices carry a relative link: the sweep and escalation paths
+# that write them have no settings to read PUBLIC_URL from.
 TICKET_PATH = "/agent/tickets/{id}"
 BASE_METRICS = ("acknowledge", "expert_engaged", "workaround", "resolution")
 

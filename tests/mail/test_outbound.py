@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from slaengine.config import load_settings
 from slaengine.delivery import deliver_due
@@ -20,6 +22,7 @@ from slaengine.people import create_user
 from slaengine.replies import reply_to_customer
 from tests.mail.conftest import Received, _Collect, free_port
 from tests.mail.test_intake import NOW, compose
+from web import create_app
 
 
 @pytest.fixture
@@ -27,11 +30,17 @@ def settings(mail_env, smtp_server):
     return load_settings()
 
 
-def _customer_ticket(database, settings) -> int:
+def _customer_ticket(database, settings, smtp_server) -> int:
+    """A ticket opened by email; its confirmation is sent and set aside."""
     raw = compose(extra="Cc: kim@partner.example")
-    return receive(
+    ticket_id = receive(
         database, raw, source="mailgate", settings=settings, now=NOW
     ).ticket_id
+    assert deliver_due(database, settings, now=NOW) == 1
+    [confirmation] = smtp_server.received.messages
+    assert confirmation["Subject"].startswith(f"[#{ticket_id}] We received")
+    smtp_server.received.envelopes.clear()
+    return ticket_id
 
 
 def _agent_reply(database, ticket_id, body="Please restart the printer.") -> None:
@@ -49,12 +58,61 @@ def _agent_reply(database, ticket_id, body="Please restart the printer.") -> Non
 
 
 def _outbox(database) -> list[OutboxMessage]:
+    """The outbox but for new tickets' confirmations."""
     with database.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.dedupe_key.not_like("portal-confirmation:%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def test_a_new_ticket_by_email_is_confirmed_with_its_private_link(
+    database, mail_env, smtp_server, monkeypatch
+):
+    monkeypatch.setenv("PUBLIC_URL", "https://support.example/")
+    settings = load_settings()
+    ticket_id = receive(
+        database, compose(), source="mailgate", settings=settings, now=NOW
+    ).ticket_id
+
+    assert deliver_due(database, settings, now=NOW) == 1
+
+    [(_sender, recipients, _raw)] = smtp_server.received.envelopes
+    [sent] = smtp_server.received.messages
+    assert recipients == ["pat@customer.example"]
+    assert sent["Subject"] == (
+        f"[#{ticket_id}] We received your request: Printer on fire"
+    )
+    assert sent["In-Reply-To"] == "<a1@mua.example>"
+    assert sent["Auto-Submitted"] == "auto-replied"
+    body = sent.get_body(("plain",)).get_content()
+    assert f"opened ticket #{ticket_id}" in body
+    [url] = re.findall(r"https://support\.example/t/\S+", body)
+    portal = create_app(
+        {"DATABASE": database, "SLAENGINE_INSTANCE": str(settings.instance_path)}
+    )
+    page = portal.test_client().get(urlsplit(url).path)
+    assert page.status_code == 200
+    assert "Printer on fire" in page.get_data(as_text=True)
+
+    # The customer's next email adds to the ticket; it is not confirmed again.
+    answer = compose(
+        message_id="a2@mua.example",
+        subject=f"Re: [#{ticket_id}] Printer on fire",
+        body="More smoke now.",
+    )
+    later = NOW + timedelta(minutes=5)
+    result = receive(database, answer, source="mailgate", settings=settings, now=later)
+    assert result.ticket_id == ticket_id
+    assert deliver_due(database, settings, now=later) == 0
+    assert len(smtp_server.received.envelopes) == 1
 
 
 def test_an_agent_reply_keeps_the_customers_thread(database, settings, smtp_server):
-    ticket_id = _customer_ticket(database, settings)
+    ticket_id = _customer_ticket(database, settings, smtp_server)
     _agent_reply(database, ticket_id)
 
     assert deliver_due(database, settings, now=NOW + timedelta(minutes=11)) == 1
@@ -80,7 +138,7 @@ def test_an_agent_reply_keeps_the_customers_thread(database, settings, smtp_serv
 def test_a_notification_is_marked_automatic_and_carries_attachments(
     database, settings, smtp_server
 ):
-    ticket_id = _customer_ticket(database, settings)
+    ticket_id = _customer_ticket(database, settings, smtp_server)
     folder = settings.instance_path / "attachments"
     raw = (
         compose(extra="MIME-Version: 1.0")
@@ -110,7 +168,10 @@ def test_a_notification_is_marked_automatic_and_carries_attachments(
 
     deliver_due(database, settings, now=NOW)
 
-    [sent] = smtp_server.received.messages
+    # The second email opened a ticket of its own, confirmed like the first.
+    [sent] = [
+        m for m in smtp_server.received.messages if "We received" not in m["Subject"]
+    ]
     assert sent["Auto-Submitted"] == "auto-generated"
     assert sent["Subject"] == f"[#{ticket_id}] We are on it"
     [part] = list(sent.iter_attachments())
@@ -121,7 +182,7 @@ def test_a_notification_is_marked_automatic_and_carries_attachments(
 def test_an_outage_keeps_the_mail_and_it_goes_out_exactly_once(
     database, settings, smtp_server
 ):
-    ticket_id = _customer_ticket(database, settings)
+    ticket_id = _customer_ticket(database, settings, smtp_server)
     _agent_reply(database, ticket_id)
     smtp_server.stop()
 
@@ -144,7 +205,7 @@ def test_an_outage_keeps_the_mail_and_it_goes_out_exactly_once(
 def test_a_client_reply_to_a_notification_lands_and_an_out_of_office_does_not(
     database, settings, smtp_server
 ):
-    ticket_id = _customer_ticket(database, settings)
+    ticket_id = _customer_ticket(database, settings, smtp_server)
     _agent_reply(database, ticket_id)
     deliver_due(database, settings, now=NOW + timedelta(minutes=11))
     [sent] = smtp_server.received.messages
@@ -188,7 +249,7 @@ def test_a_client_reply_to_a_notification_lands_and_an_out_of_office_does_not(
             .where(Message.ticket_id == ticket_id)
             .order_by(Message.id)
         ).all()
-        assert session.scalar(select(func.count(OutboxMessage.id))) == 1
+    assert len(_outbox(database)) == 1
     assert bodies[-1].startswith("Restarted, it works now.")
     assert not any("away until Monday" in body for body in bodies)
     assert len(smtp_server.received.envelopes) == 1
