@@ -35,7 +35,9 @@ class Context:
     @property
     def database(self) -> Database:
         if self._database is None:
-            self._database = Database(self.settings.database_url)
+            self._database = Database(
+                self.settings.database_url, public_url=self.settings.public_url
+            )
         return self._database
 
     def close(self) -> None:

@@ -34,12 +34,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """An engine and the session factory bound to it."""
+    """An engine and the session factory bound to it.
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    ``public_url`` (the ``PUBLIC_URL`` setting) rides along in each
+    session's ``info``, for what writes links into mail far from the
+    settings (staff notices written by the sweep, say).
+    """
+
+    def __init__(
+        self, url: str, *, public_url: str | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            info={"public_url": public_url} if public_url else None,
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

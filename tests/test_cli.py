@@ -190,3 +190,50 @@ def test_timers_command_shows_due_times_in_utc_and_at_the_center(cli, database):
         "due 2026-12-02 05:00:00 UTC"
     ) in output
     assert cli("timers", "999999").output == "Error: ticket #999999 does not exist\n"
+
+
+def test_sweep_command_mails_links_under_the_public_url(
+    database, database_url, tmp_path
+):
+    from datetime import timedelta
+
+    from slaengine import tickets as ticket_service
+    from slaengine.clock import utcnow
+    from slaengine.models import OutboxMessage
+    from slaengine.people import create_user
+
+    with database.session() as session:
+        for center in ("americas", "emea", "apac"):
+            create_user(
+                session,
+                email=f"lead.{center}@support.example",
+                name=f"Lead {center}",
+                password="long enough",
+                role="lead",
+                center=center,
+                tier=2,
+            )
+        ticket = ticket_service.create_ticket(
+            session,
+            subject="Down",
+            description="All down",
+            priority="critical",
+            requester_email="a@rw.example",
+            now=utcnow() - timedelta(hours=1),
+        )
+    env = {
+        "DATABASE_URL": database_url,
+        "SLAENGINE_INSTANCE": str(tmp_path),
+        "PUBLIC_URL": "https://help.example/",
+    }
+
+    result = CliRunner().invoke(main, ["sweep"], env=env, catch_exceptions=False)
+
+    assert "Swept 1 due tickets" in result.output
+    with database.session() as session:
+        bodies = session.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.ticket_id == ticket.id)
+        ).all()
+    link = f"Open the ticket: https://help.example/agent/tickets/{ticket.id}\n"
+    assert bodies
+    assert all(link in body for body in bodies), bodies

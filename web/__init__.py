@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.extensions["slaengine.settings"] = settings
     app.extensions["slaengine.db"] = config.get("DATABASE") or Database(
-        settings.database_url
+        settings.database_url, public_url=settings.public_url
     )
 
     from web import database, errors, health

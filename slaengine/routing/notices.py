@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from slaengine.models import Ticket
 from slaengine.outbox import enqueue_email
 
-# TODO: staff notices carry a relative link: the sweep and escalation paths
-# that write them have no settings to read PUBLIC_URL from.
 TICKET_PATH = "/agent/tickets/{id}"
 BASE_METRICS = ("acknowledge", "expert_engaged", "workaround", "resolution")
 
 
-def ticket_link(ticket: Ticket) -> str:
-    return TICKET_PATH.format(id=ticket.id)
+def ticket_link(session: Session, ticket: Ticket) -> str:
+    """The ticket's page in the agent workspace, under ``PUBLIC_URL`` where
+    the session's database knows it (a bare path otherwise)."""
+    return session.info.get("public_url", "") + TICKET_PATH.format(id=ticket.id)
 
 
 def at_risk(ticket: Ticket) -> str:
@@ -64,7 +64,7 @@ def notify(
             f"{ticket.center}): {ticket.subject}",
             *lines,
             f"At risk: {at_risk(ticket)}.",
-            f"Open the ticket: {ticket_link(ticket)}",
+            f"Open the ticket: {ticket_link(session, ticket)}",
         ]
     )
     queued = 0

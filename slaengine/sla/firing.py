@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from slaengine.models import OutboxMessage, SlaFiring, TicketEvent
+from slaengine.routing.notices import ticket_link
 from slaengine.sla.rows import insert_rows
 from slaengine.webhooks import active_webhooks, enqueue_webhooks
 
@@ -165,7 +166,13 @@ def fire(
         events.append(_event_row(ticket, timer, kind, instant, late))
         mails.extend(
             _mail_rows(
-                ticket, timer, kind, instant, late, recipients.get(ticket.id, ())
+                ticket,
+                timer,
+                kind,
+                instant,
+                late,
+                recipients.get(ticket.id, ()),
+                ticket_link(session, ticket),
             )
         )
         logger.info(
@@ -212,7 +219,7 @@ def _event_row(ticket, timer, kind, instant, late) -> dict:
     }
 
 
-def _mail_rows(ticket, timer, kind, instant, late, addresses) -> list[dict]:
+def _mail_rows(ticket, timer, kind, instant, late, addresses, link) -> list[dict]:
     metric = timer.metric.replace("_", " ")
     what = "is about to breach" if kind == "warning" else "has breached"
     due = (timer.due_at or instant).isoformat(" ", "minutes")[:16]
@@ -225,6 +232,7 @@ def _mail_rows(ticket, timer, kind, instant, late, addresses) -> list[dict]:
             f"This notice is late: it was due at "
             f"{instant.isoformat(' ', 'seconds')[:19]} UTC.\n"
         )
+    body += f"Open the ticket: {link}\n"
     return [
         {
             "dedupe_key": (
