@@ -304,7 +304,7 @@ def main() -> None:
     workers = args.workers if database.engine.dialect.name == "postgresql" else 1
     rates = []
     for repeat in range(args.repeats):
-        seconds, swept, fired = time_sweep(database, args.batch_size, args.workers)
+        seconds, swept, fired = time_sweep(database, args.batch_size, workers)
         rates.append(swept / seconds)
         print(
             f"sweep {repeat + 1}: {swept:,} due tickets, {fired:,} firings "

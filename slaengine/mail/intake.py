@@ -597,7 +597,6 @@ def _confirm(
 ) -> None:
     """Answer a new ticket's first email with its reference and private link,
     threaded onto that email. Automatic mail never gets here."""
-    session.flush()
     confirm_new_ticket(
         session,
         ticket,
